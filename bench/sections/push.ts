@@ -1,0 +1,343 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { signToken } from '../../src/auth/token';
+import { type Log, silentLog } from '../../src/ports/log';
+import type { ServerFrame } from '../../src/push/frames';
+import { Pusher, type PushReport } from '../../src/push/pusher';
+import {
+  type BenchContext,
+  fmt,
+  mapLimit,
+  median,
+  pages,
+  round,
+  settle,
+  type Section,
+  type SectionResult,
+  timed,
+} from '../harness';
+
+const CLIENTS = 1000;
+/** Upgrades in flight while connecting the clients. */
+const OPEN_PARALLEL = 100;
+/** Posts in flight, given to the runtime's Pusher and to the baseline loop alike. */
+const CONCURRENCY = 50;
+const PAGE_SIZE = 100;
+const WARMUP_ROUNDS = 1;
+const ROUNDS = 5;
+/** Filler in the frame, so a post carries a realistic notification (~300 bytes of JSON). */
+const PAYLOAD_CHARS = 200;
+const GOAL_RATIO = 0.8;
+/** How long clients get to see a frame after the push has returned. */
+const RECEIVE_TIMEOUT_MS = 10_000;
+const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
+const FRAME_TYPE = 'bench';
+
+/** A log that keeps the first warnings and errors (the runtime's and the pusher's) for the report. */
+function collectingLog(limit = 10): Log & { readonly entries: string[]; count: number } {
+  const entries: string[] = [];
+  const log = {
+    entries,
+    count: 0,
+    debug() {},
+    info() {},
+    warn: (message: string, ...attributes: Record<string, unknown>[]) =>
+      keep('warn', message, attributes),
+    error: (message: string, ...attributes: Record<string, unknown>[]) =>
+      keep('error', message, attributes),
+  };
+  function keep(level: string, message: string, attributes: Record<string, unknown>[]) {
+    log.count++;
+    if (entries.length < limit) entries.push(`${level}: ${message} ${JSON.stringify(attributes)}`);
+  }
+  return log;
+}
+
+/** A `ws` client that only records which bench frames it has seen. */
+interface CountingClient {
+  readonly socket: WebSocket;
+  readonly seen: Set<string>;
+}
+
+function connect(
+  url: string,
+  token: string,
+  received: Map<string, number>,
+): Promise<CountingClient> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url}/?token=${encodeURIComponent(token)}`);
+    const client: CountingClient = { socket, seen: new Set() };
+    socket.on('message', (data: WebSocket.RawData) => {
+      const frame = JSON.parse(data.toString()) as { type?: unknown; id?: unknown };
+      if (frame.type !== FRAME_TYPE || typeof frame.id !== 'string') return;
+      if (client.seen.has(frame.id)) return;
+      client.seen.add(frame.id);
+      received.set(frame.id, (received.get(frame.id) ?? 0) + 1);
+    });
+    socket.once('open', () => resolve(client));
+    socket.once('unexpected-response', (_req, res) =>
+      reject(new Error(`upgrade refused: ${res.statusCode ?? '?'}`)),
+    );
+    socket.once('error', reject);
+  });
+}
+
+function closeClient(client: CountingClient): Promise<void> {
+  if (client.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    client.socket.once('close', () => resolve());
+    client.socket.terminate();
+  });
+}
+
+/** A frame of the bench type with a fresh id (every frame serializes to the same length). */
+const benchFrame = (): ServerFrame => ({
+  type: FRAME_TYPE,
+  id: randomUUID(),
+  at: new Date().toISOString(),
+  payload: 'x'.repeat(PAYLOAD_CHARS),
+});
+
+async function* pagesOf(ids: readonly string[]): AsyncIterable<readonly string[]> {
+  for (const page of pages(ids, PAGE_SIZE)) yield page;
+}
+
+/** The baseline server: 200 to everything, after reading the body. */
+async function startBareServer(): Promise<{ endpoint: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  // Same path shape as the gateway's management endpoint (…/{stage}/@connections/{id}).
+  return { endpoint: `http://127.0.0.1:${port}/local`, server };
+}
+
+/** The baseline: the same SDK client type and agent settings as local/runtime.ts, a bare loop. */
+async function bareLoop(
+  client: ApiGatewayManagementApiClient,
+  ids: readonly string[],
+  data: Uint8Array,
+): Promise<number> {
+  let delivered = 0;
+  await mapLimit(ids, CONCURRENCY, async (id) => {
+    await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
+    delivered++;
+  });
+  return delivered;
+}
+
+async function waitForReceipt(received: Map<string, number>, frameId: string): Promise<number> {
+  const end = Date.now() + RECEIVE_TIMEOUT_MS;
+  while ((received.get(frameId) ?? 0) < CLIENTS && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return received.get(frameId) ?? 0;
+}
+
+interface Round {
+  readonly baseline: number;
+  readonly pusher: number;
+  readonly pusherToBare: number;
+}
+
+async function runPush(ctx: BenchContext): Promise<SectionResult> {
+  const received = new Map<string, number>();
+  const clients: CountingClient[] = [];
+  const log = collectingLog();
+  let runtime: LocalRuntime | undefined;
+  let bare: { endpoint: string; server: Server } | undefined;
+  let bareClient: ApiGatewayManagementApiClient | undefined;
+  let bareAgent: Agent | undefined;
+  try {
+    runtime = await startLocalRuntime({
+      authSecret: SECRET,
+      log,
+      pushConcurrency: CONCURRENCY,
+    });
+    const rt = runtime;
+
+    // Connect: one user per client, tokens signed up front, upgrades OPEN_PARALLEL at a time.
+    const tokens = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        signToken({ sub: `bench-user-${String(i).padStart(4, '0')}` }, SECRET),
+      ),
+    );
+    const opened = await timed(() =>
+      mapLimit(tokens, OPEN_PARALLEL, async (token) => {
+        const client = await connect(rt.wsUrl, token, received);
+        clients.push(client);
+        return client;
+      }),
+    );
+    const ids = rt.gateway.connectionIds();
+    if (ids.length !== CLIENTS)
+      throw new Error(`gateway has ${ids.length} connections, not ${CLIENTS}`);
+    ctx.progress(`${CLIENTS} clients connected in ${fmt(opened.ms / 1000, 1)} s`);
+
+    bare = await startBareServer();
+    bareAgent = new Agent({ keepAlive: true, maxSockets: 256 });
+    bareClient = new ApiGatewayManagementApiClient({
+      endpoint: bare.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      requestHandler: { httpAgent: bareAgent },
+    });
+    const bc = bareClient;
+    // Diagnostic: the same Pusher code against the bare server, to split the pusher's own cost
+    // from the gateway's (which delivers over real sockets in this same process).
+    const pusherToBare = new Pusher({
+      client: bc,
+      store: rt.store,
+      log: silentLog,
+      concurrency: CONCURRENCY,
+    });
+
+    const payloadBytes = Buffer.byteLength(JSON.stringify(benchFrame()));
+    const missing: { round: number; received: number }[] = [];
+    const reports: (PushReport & { round: number })[] = [];
+
+    const measureBaseline = async () => {
+      const data = Buffer.from(JSON.stringify(benchFrame()));
+      const { value, ms } = await timed(() => bareLoop(bc, ids, data));
+      if (value !== CLIENTS) throw new Error(`baseline delivered ${value} of ${CLIENTS}`);
+      return (value / ms) * 1000;
+    };
+    const measurePusher = async (round: number) => {
+      const frame = benchFrame();
+      const { value, ms } = await timed(() => rt.pusher.pushTo(pagesOf(ids), frame, 'bench'));
+      reports.push({ ...value, round });
+      const got = await waitForReceipt(received, frame.id);
+      if (got !== CLIENTS) missing.push({ round, received: got });
+      return (value.delivered / ms) * 1000;
+    };
+    const measurePusherToBare = async () => {
+      const { value, ms } = await timed(() =>
+        pusherToBare.pushTo(pagesOf(ids), benchFrame(), 'bench'),
+      );
+      return (value.delivered / ms) * 1000;
+    };
+
+    // Interleaved: every round runs all three, in an order that rotates, so drift and machine
+    // noise land on each alike; before each step a full GC, so no step pays for the garbage of
+    // the one before. Warm-up rounds are measured but not counted.
+    const rounds: Round[] = [];
+    for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+      const steps: (keyof Round)[] = ['baseline', 'pusher', 'pusherToBare'];
+      const order = [...steps.slice(r % 3), ...steps.slice(0, r % 3)];
+      const result: Record<keyof Round, number> = { baseline: 0, pusher: 0, pusherToBare: 0 };
+      for (const step of order) {
+        await settle();
+        if (step === 'baseline') result.baseline = await measureBaseline();
+        else if (step === 'pusher') result.pusher = await measurePusher(r);
+        else result.pusherToBare = await measurePusherToBare();
+      }
+      const warm = r < WARMUP_ROUNDS;
+      ctx.progress(
+        `${warm ? 'warm-up' : `round ${r - WARMUP_ROUNDS + 1}/${ROUNDS}`}: baseline ${fmt(result.baseline)}/s, pusher ${fmt(result.pusher)}/s, pusher→bare ${fmt(result.pusherToBare)}/s`,
+      );
+      if (!warm) rounds.push(result);
+    }
+
+    const baseline = median(rounds.map((r) => r.baseline));
+    const pusher = median(rounds.map((r) => r.pusher));
+    const pusherBare = median(rounds.map((r) => r.pusherToBare));
+    const ratio = pusher / baseline;
+    // Each round's own pusher/baseline: pairing cancels slow drift in machine load.
+    const pairedRatio = median(rounds.map((r) => r.pusher / r.baseline));
+    const allDelivered = reports.every(
+      (rep) => rep.delivered === CLIENTS && rep.failed === 0 && rep.gone === 0,
+    );
+    const allReceived = missing.length === 0;
+    const pass = ratio >= GOAL_RATIO && allDelivered && allReceived;
+
+    return {
+      figures: {
+        clients: CLIENTS,
+        concurrency: CONCURRENCY,
+        pageSize: PAGE_SIZE,
+        payloadBytes,
+        warmupRounds: WARMUP_ROUNDS,
+        rounds: ROUNDS,
+        connectSeconds: round(opened.ms / 1000, 2),
+        pusherDeliveriesPerSecond: round(pusher, 0),
+        baselineDeliveriesPerSecond: round(baseline, 0),
+        ratioPusherToBaseline: round(ratio, 3),
+        ratioPusherToBaselinePairedMedian: round(pairedRatio, 3),
+        pusherToBareServerDeliveriesPerSecond: round(pusherBare, 0),
+        ratioPusherToBareServerToBaseline: round(pusherBare / baseline, 3),
+        perRound: rounds.map((r) => ({
+          baseline: round(r.baseline, 0),
+          pusher: round(r.pusher, 0),
+          pusherToBare: round(r.pusherToBare, 0),
+        })),
+        everyClientReceivedEveryFrame: allReceived,
+        allPostsDelivered: allDelivered,
+        missing,
+        incompleteReports: reports
+          .filter((rep) => rep.delivered !== CLIENTS)
+          .map((rep) => ({ ...rep })),
+        logWarningsAndErrors: log.count,
+        logSample: log.entries,
+        method:
+          'pusher: runtime.pusher.pushTo(pages of gateway.connectionIds(), frame) against the local gateway, timed until it returns, then every client checked for the frame; baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting the same-size payload to a 200-only http server at the same concurrency; pusherToBare (diagnostic): the Pusher against that server. Rounds interleaved; medians.',
+      },
+      goal: `pusher ≥ ${GOAL_RATIO} × baseline deliveries/s, every client receives every frame`,
+      pass,
+      table: {
+        headers: ['measure', 'deliveries/s (median)', 'vs baseline'],
+        rows: [
+          ['baseline: SDK loop → bare http server', fmt(baseline), '1.00x'],
+          ['pusher → local gateway → 1,000 ws clients', fmt(pusher), `${fmt(ratio, 2)}x`],
+          [
+            '(diagnostic) pusher → bare http server',
+            fmt(pusherBare),
+            `${fmt(pusherBare / baseline, 2)}x`,
+          ],
+        ],
+      },
+      notes: [
+        `${CLIENTS} clients, concurrency ${CONCURRENCY}, ${payloadBytes}-byte frames, ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up; connected in ${fmt(opened.ms / 1000, 1)} s`,
+        `goal ratio is median(pusher)/median(baseline); median of the per-round ratios: ${fmt(pairedRatio, 2)}x`,
+        `every client received every frame: ${allReceived ? 'yes' : `NO (${JSON.stringify(missing)})`}; all posts delivered: ${allDelivered ? 'yes' : 'NO'}`,
+        ...(log.count > 0
+          ? [`${log.count} runtime warnings/errors, first: ${log.entries.join(' | ')}`]
+          : []),
+      ],
+    };
+  } finally {
+    // The runtime first: it drops its sockets without $disconnect, so no write storm on close.
+    await runtime?.stop();
+    await Promise.all(clients.map(closeClient));
+    bareClient?.destroy();
+    bareAgent?.destroy();
+    const server = bare?.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+  }
+}
+
+export const pushSection: Section = {
+  name: 'push',
+  title: 'Fan-out of Pusher.pushTo to 1,000 WebSocket clients vs. a bare SDK loop',
+  run: runPush,
+};

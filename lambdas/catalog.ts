@@ -1,0 +1,204 @@
+import { TASK_TYPE_NAMES } from '../src/tasks/registry';
+
+/**
+ * The catalog of Taskwire's functions and routes: the one list that both the CDK stack and the
+ * local runtime read, so a route added here exists in the cloud and on a laptop alike.
+ */
+
+/** Logical names of the Lambda functions. */
+export type FunctionName =
+  | 'wsAuthorizer'
+  | 'wsConnect'
+  | 'wsDisconnect'
+  | 'wsMessage'
+  | 'httpApi'
+  | 'wecomCallback'
+  | 'deadLetter';
+
+/** A permission or setting a function needs; the stack maps each to grants and environment. */
+export type Need =
+  | 'connections:read'
+  | 'connections:write'
+  | 'push'
+  | 'authSecret'
+  | 'tasks:read'
+  | 'tasks:write'
+  | 'queues:send'
+  | 'taskConfig'
+  | 'wecomSecret'
+  | 'artifacts'
+  | 'idempotency'
+  | 'downloadCredentials'
+  | 'chatWebhook';
+
+/** What a function needs from the stack; the stack turns `needs` into least-privilege grants. */
+export interface FunctionSpec {
+  /** Handler file, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly needs: readonly Need[];
+}
+
+/** What every task worker needs: its queue's tasks, the chain, pushes, files and the chat. */
+const WORKER_NEEDS: readonly Need[] = [
+  'tasks:write',
+  'queues:send',
+  'taskConfig',
+  'connections:write',
+  'push',
+  'artifacts',
+  'idempotency',
+  'downloadCredentials',
+  'chatWebhook',
+];
+
+export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  wsAuthorizer: {
+    entry: 'lambdas/ws/authorizer.ts',
+    description: 'WebSocket $connect REQUEST authorizer: verifies the ?token= JWT',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    needs: ['authSecret'],
+  },
+  wsConnect: {
+    entry: 'lambdas/ws/connect.ts',
+    description: 'WebSocket $connect: records the connection',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    needs: ['connections:write'],
+  },
+  wsDisconnect: {
+    entry: 'lambdas/ws/disconnect.ts',
+    description: "WebSocket $disconnect: deletes the connection's records",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    needs: ['connections:write'],
+  },
+  wsMessage: {
+    entry: 'lambdas/ws/message.ts',
+    description: 'WebSocket register/join/leave/ping/submit/$default routes',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    needs: ['connections:write', 'push', 'tasks:write', 'queues:send', 'taskConfig'],
+  },
+  httpApi: {
+    entry: 'lambdas/http/api.ts',
+    description: 'HTTP API: health, tasks, push to users/groups/all, presence, stats',
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    needs: ['connections:write', 'push', 'authSecret', 'tasks:write', 'queues:send', 'taskConfig'],
+  },
+  wecomCallback: {
+    entry: 'lambdas/http/wecom-callback.ts',
+    description: 'WeCom callback: verifies, decrypts, answers commands and queues tasks',
+    // WeCom gives up after 5 s and retries; answering within that matters more than anything.
+    timeoutSeconds: 5,
+    memoryMb: 512,
+    needs: ['tasks:write', 'queues:send', 'taskConfig', 'wecomSecret', 'connections:write', 'push'],
+  },
+  deadLetter: {
+    entry: 'lambdas/workers/dead-letter.ts',
+    description: 'Marks tasks whose messages reached a dead-letter queue as failed and says so',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    needs: WORKER_NEEDS,
+  },
+};
+
+/** A task type's worker: a function on the type's queue. */
+export interface WorkerSpec extends FunctionSpec {
+  /** Records per invocation (the event source mapping's batch size). */
+  readonly batchSize: number;
+}
+
+/** Worker sizes that differ from the default, by task type. */
+const WORKER_OVERRIDES: Readonly<Record<string, Partial<WorkerSpec>>> = {
+  download: { timeoutSeconds: 120, memoryMb: 1024, batchSize: 2 },
+};
+
+/**
+ * One worker per task type, derived from the task registry: a new type gets its queue, DLQ and
+ * worker without touching this file (add an override only to size it differently).
+ */
+export const TASK_WORKERS: Readonly<Record<string, WorkerSpec>> = Object.fromEntries(
+  TASK_TYPE_NAMES.map((taskType) => [
+    taskType,
+    {
+      entry: 'lambdas/workers/task-worker.ts',
+      description: `Runs ${taskType} tasks from their queue`,
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      batchSize: 5,
+      needs: WORKER_NEEDS,
+      ...WORKER_OVERRIDES[taskType],
+    },
+  ]),
+);
+
+/** WebSocket route key → function. Only $connect carries the authorizer. */
+export const WS_ROUTES: Readonly<Record<string, FunctionName>> = {
+  $connect: 'wsConnect',
+  $disconnect: 'wsDisconnect',
+  register: 'wsMessage',
+  join: 'wsMessage',
+  leave: 'wsMessage',
+  ping: 'wsMessage',
+  submit: 'wsMessage',
+  $default: 'wsMessage',
+};
+
+/** The function that authorizes WebSocket upgrades on $connect. */
+export const WS_AUTHORIZER: FunctionName = 'wsAuthorizer';
+
+/** An HTTP API route: method, path template (API Gateway syntax) and the function behind it. */
+export interface HttpRouteSpec {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly fn: FunctionName;
+}
+
+export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
+  { method: 'GET', path: '/healthz', fn: 'httpApi' },
+  { method: 'POST', path: '/users/{userId}/messages', fn: 'httpApi' },
+  { method: 'POST', path: '/groups/{group}/messages', fn: 'httpApi' },
+  { method: 'POST', path: '/broadcast', fn: 'httpApi' },
+  { method: 'GET', path: '/users/{userId}/presence', fn: 'httpApi' },
+  { method: 'GET', path: '/stats', fn: 'httpApi' },
+  { method: 'POST', path: '/tasks', fn: 'httpApi' },
+  { method: 'GET', path: '/tasks/{taskId}', fn: 'httpApi' },
+  { method: 'GET', path: '/wecom/callback', fn: 'wecomCallback' },
+  { method: 'POST', path: '/wecom/callback', fn: 'wecomCallback' },
+];
+
+/** Names of the environment variables the stack sets and the handlers read. */
+export const ENV = {
+  connectionsTable: 'CONNECTIONS_TABLE',
+  managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
+  authSecretArn: 'AUTH_SECRET_ARN',
+  authSecret: 'TASKWIRE_AUTH_SECRET',
+  tasksTable: 'TASKS_TABLE',
+  /** JSON object: task type → SQS queue URL. */
+  taskQueues: 'TASK_QUEUES',
+  /** JSON object: server name → { baseUrl, path?, timeoutMs?, maxBytes? } (no credentials). */
+  downloadServers: 'DOWNLOAD_SERVERS',
+  defaultDownloadServer: 'DEFAULT_DOWNLOAD_SERVER',
+  /** JSON object: alias word → command word (e.g. {"下载":"download"}); optional. */
+  commandAliases: 'COMMAND_ALIASES',
+  /** Secrets Manager secret (JSON: token, encodingAesKey, corpId) in the cloud. */
+  wecomSecretArn: 'WECOM_SECRET_ARN',
+  wecomToken: 'WECOM_TOKEN',
+  wecomEncodingAesKey: 'WECOM_ENCODING_AES_KEY',
+  wecomCorpId: 'WECOM_CORP_ID',
+  /** S3 bucket for downloaded files and large results. */
+  artifactsBucket: 'ARTIFACTS_BUCKET',
+  /** DynamoDB table of Powertools Idempotency records. */
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  /** Secrets Manager secret (JSON: server name → {username, password}). */
+  downloadCredentialsArn: 'DOWNLOAD_CREDENTIALS_SECRET_ARN',
+  /** Group robot webhook used when a callback carried none. */
+  wecomWebhookUrl: 'WECOM_WEBHOOK_URL',
+  /** Comma-separated hosts a webhook may point at (default WeCom's). */
+  wecomWebhookHosts: 'WECOM_WEBHOOK_HOSTS',
+} as const;

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Audience } from '../../src/connections/audience';
+import type { ConnectionStore } from '../../src/connections/store';
+import { badRequest, notFound } from '../../src/errors/app-error';
+import { submitTask, type SubmitPorts } from '../../src/tasks/submit';
+import { TASK_ID_PATTERN } from '../../src/tasks/task-id';
+import { groupSchema, userIdSchema } from '../../src/names/names';
+import { type Clock, systemClock } from '../../src/ports/clock';
+import type { Log } from '../../src/ports/log';
+import { frameFactory } from '../../src/push/frames';
+import { notify } from '../../src/push/notify';
+import type { Pusher } from '../../src/push/pusher';
+import { requireAdmin } from '../shared/admin';
+import { authSecret } from '../shared/auth-secret';
+import { connectionStore, pusher } from '../shared/aws';
+import { errorResult, type HttpResult, json } from '../shared/http';
+import { header, type HttpEvent, httpEventSchema, jsonBody, pathParam } from '../shared/http-event';
+import { submitPorts } from '../shared/tasks';
+import { lazyHandler } from '../shared/lazy';
+import { logger } from '../shared/logger';
+
+/**
+ * Largest push body accepted inline. API Gateway caps a WebSocket message at 128 KB; the frame
+ * envelope needs a little of that.
+ */
+export const MAX_PUSH_BODY_BYTES = 120 * 1024;
+/** Largest task submission accepted. */
+export const MAX_SUBMIT_BODY_BYTES = 32 * 1024;
+
+/** Ports of the HTTP API. */
+export interface ApiPorts {
+  readonly store: ConnectionStore;
+  readonly pusher: Pusher;
+  readonly secret: () => Promise<string>;
+  readonly log: Log;
+  readonly clock?: Clock;
+  readonly submit: SubmitPorts;
+}
+
+const submitBodySchema = z.strictObject({
+  taskType: z.string().min(1).max(64),
+  args: z.union([z.array(z.string()).max(32), z.record(z.string(), z.unknown())]),
+  userId: userIdSchema.optional(),
+});
+const taskIdSchema = z.string().regex(TASK_ID_PATTERN, 'not a task id');
+const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'Idempotency-Key: 1-128 of A-Z a-z 0-9 _ . : -');
+
+const pushBodySchema = z.strictObject({
+  data: z.unknown().refine((v) => v !== undefined, 'data is required'),
+  from: z.string().min(1).max(128).optional(),
+});
+
+type Route = { auth: 'none' | 'admin'; run: (event: HttpEvent) => Promise<HttpResult> };
+
+/** The HTTP API routes of the `httpApi` function, keyed by API Gateway route key. */
+export function createApiHandler(ports: ApiPorts) {
+  const clock = ports.clock ?? systemClock;
+  const frames = frameFactory(clock, randomUUID);
+
+  const push = async (event: HttpEvent, audience: Audience) => {
+    const body = jsonBody(event, pushBodySchema, MAX_PUSH_BODY_BYTES);
+    const report = await notify(ports.pusher, frames, audience, body);
+    return json(200, { delivered: report.delivered });
+  };
+
+  const routes: Record<string, Route> = {
+    'GET /healthz': { auth: 'none', run: async () => json(200, { status: 'ok' }) },
+    'POST /users/{userId}/messages': {
+      auth: 'admin',
+      run: (e) => push(e, { kind: 'user', userId: pathParam(e, 'userId', userIdSchema) }),
+    },
+    'POST /groups/{group}/messages': {
+      auth: 'admin',
+      run: (e) => push(e, { kind: 'group', group: pathParam(e, 'group', groupSchema) }),
+    },
+    'POST /broadcast': { auth: 'admin', run: (e) => push(e, { kind: 'all' }) },
+    'GET /users/{userId}/presence': {
+      auth: 'admin',
+      run: async (e) => {
+        const userId = pathParam(e, 'userId', userIdSchema);
+        return json(200, { userId, connections: await ports.store.listUser(userId) });
+      },
+    },
+    'GET /stats': {
+      auth: 'admin',
+      run: async () => {
+        const [connections, tasks] = await Promise.all([
+          ports.store.countByClientType(),
+          ports.submit.tasks.countByStatus(),
+        ]);
+        return json(200, { connections, tasks });
+      },
+    },
+    'POST /tasks': {
+      auth: 'admin',
+      run: async (e) => {
+        const body = jsonBody(e, submitBodySchema, MAX_SUBMIT_BODY_BYTES);
+        const rawKey = header(e, 'idempotency-key');
+        const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
+        if (key && !key.success)
+          throw badRequest(key.error.issues[0]?.message ?? 'bad Idempotency-Key');
+        const { task } = await submitTask(ports.submit, {
+          taskType: body.taskType,
+          args: body.args,
+          source: 'http',
+          requester: body.userId ? { userId: body.userId } : {},
+          ...(key?.success ? { dedupeKey: key.data } : {}),
+        });
+        return json(202, { taskId: task.taskId, status: task.status });
+      },
+    },
+    'GET /tasks/{taskId}': {
+      auth: 'admin',
+      run: async (e) => {
+        const taskId = pathParam(e, 'taskId', taskIdSchema);
+        const task = await ports.submit.tasks.get(taskId);
+        if (!task) throw notFound(`no task ${taskId}`);
+        return json(200, task);
+      },
+    },
+  };
+
+  return async (raw: unknown): Promise<HttpResult> => {
+    const event = httpEventSchema.parse(raw);
+    try {
+      const route = routes[event.routeKey];
+      if (!route) throw notFound(`no route ${event.routeKey}`);
+      if (route.auth === 'admin') await requireAdmin(event, await ports.secret(), clock.now());
+      return await route.run(event);
+    } catch (e) {
+      return errorResult(e, ports.log, { routeKey: event.routeKey });
+    }
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() =>
+  createApiHandler({
+    store: connectionStore(),
+    pusher: pusher(),
+    secret: authSecret(),
+    log: logger,
+    submit: submitPorts(),
+  }),
+);

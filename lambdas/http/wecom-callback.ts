@@ -1,0 +1,195 @@
+import { z } from 'zod';
+import type { Clock } from '../../src/ports/clock';
+import { systemClock } from '../../src/ports/clock';
+import type { Log } from '../../src/ports/log';
+import { submitTask, type SubmitPorts } from '../../src/tasks/submit';
+import { userIdSchema } from '../../src/names/names';
+import { type CallbackKeys, openCallback, verifyUrl } from '../../src/wecom/callback';
+import { chatText } from '../../src/wecom/chat';
+import { type CommandOptions, helpText, parseCommand } from '../../src/wecom/commands';
+import { MAX_BODY_BYTES } from '../../src/wecom/envelope';
+import { WecomError } from '../../src/wecom/errors';
+import { parseMessage, type WecomInbound } from '../../src/wecom/message';
+import { type CallbackReply, SUCCESS_REPLY, textReply } from '../../src/wecom/reply';
+import { errorResult, type HttpResult, text } from '../shared/http';
+import { bodyText, type HttpEvent, httpEventSchema } from '../shared/http-event';
+import { lazyHandler } from '../shared/lazy';
+import { logger } from '../shared/logger';
+import { submitPorts, taskConfig } from '../shared/tasks';
+import { wecomKeysSource } from '../shared/wecom-config';
+
+/** WeCom's callbacks are refused when their timestamp is further than this from our clock. */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+/** Ports of the WeCom callback. */
+export interface WecomCallbackPorts {
+  readonly keys: () => Promise<CallbackKeys>;
+  readonly submit: SubmitPorts;
+  readonly commands: CommandOptions;
+  readonly log: Log;
+  readonly clock?: Clock;
+}
+
+const required = (name: string) =>
+  z.string({ error: `missing query parameter ${name}` }).min(1, `empty query parameter ${name}`);
+
+const querySchema = z.object({
+  msg_signature: required('msg_signature'),
+  timestamp: required('timestamp').regex(/^\d{1,12}$/, 'timestamp must be Unix seconds'),
+  nonce: required('nonce').max(64, 'nonce too long'),
+});
+const urlCheckSchema = querySchema.extend({ echostr: required('echostr') });
+
+/**
+ * Reads the query string exactly once-decoded. API Gateway's queryStringParameters would do,
+ * but the raw string is read here so that a `+` in echostr stays a `+` (WeCom sends base64).
+ */
+function readQuery<T>(event: HttpEvent, schema: z.ZodType<T>): T {
+  const raw: Record<string, string> = {};
+  for (const part of (event.rawQueryString ?? '').split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    try {
+      raw[decodeURIComponent(key)] = decodeURIComponent(value);
+    } catch {
+      throw new WecomError('bad_field', `query parameter ${key} is not URL-encoded correctly`);
+    }
+  }
+  if (Object.keys(raw).length === 0 && event.queryStringParameters) {
+    for (const [k, v] of Object.entries(event.queryStringParameters))
+      if (v !== undefined) raw[k] = v;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new WecomError('missing_field', issue?.message ?? 'bad query');
+  }
+  return parsed.data;
+}
+
+function checkFreshness(timestamp: string, now: Date): void {
+  const skew = Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp));
+  if (skew > MAX_CLOCK_SKEW_SECONDS) {
+    throw new WecomError(
+      'bad_field',
+      `timestamp is ${skew} s away from now (max ${MAX_CLOCK_SKEW_SECONDS})`,
+    );
+  }
+}
+
+const asHttp = (reply: CallbackReply): HttpResult => ({
+  statusCode: 200,
+  headers: { 'content-type': reply.contentType },
+  body: reply.body,
+});
+
+/**
+ * `GET /wecom/callback` (URL check) and `POST /wecom/callback` (messages). Signature first,
+ * then decryption, then the command; a bad request of any kind is a 4xx and queues nothing.
+ */
+export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
+  const clock = ports.clock ?? systemClock;
+
+  async function answerText(inbound: WecomInbound): Promise<string | undefined> {
+    const command = parseCommand(inbound.text ?? '', ports.commands);
+    switch (command.kind) {
+      case 'task': {
+        const userId = userIdSchema.safeParse(inbound.fromUserId);
+        const { task } = await submitTask(ports.submit, {
+          taskType: command.taskType,
+          args: command.args,
+          source: 'wecom',
+          dedupeKey: inbound.dedupeKey,
+          requester: {
+            ...(userId.success ? { userId: userId.data } : {}),
+            wecom: {
+              userId: inbound.fromUserId,
+              ...(inbound.chatId ? { chatId: inbound.chatId } : {}),
+              ...(inbound.webhookUrl ? { webhookUrl: inbound.webhookUrl } : {}),
+            },
+          },
+        });
+        return chatText.accepted(task);
+      }
+      case 'status': {
+        const task = await ports.submit.tasks.get(command.taskId);
+        return task ? chatText.status(task) : chatText.unknownTask(command.taskId);
+      }
+      case 'error':
+        return command.message;
+      case 'help':
+        return command.reason === 'unknown' && command.word
+          ? chatText.unknownWord(command.word, helpText(ports.commands))
+          : helpText(ports.commands);
+    }
+  }
+
+  async function onPost(event: HttpEvent): Promise<HttpResult> {
+    const query = readQuery(event, querySchema);
+    checkFreshness(query.timestamp, clock.now());
+    const body = bodyText(event);
+    if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+      throw new WecomError('too_large', `body over ${MAX_BODY_BYTES} bytes`);
+    }
+    const keys = await ports.keys();
+    const opened = openCallback(
+      keys,
+      { msgSignature: query.msg_signature, timestamp: query.timestamp, nonce: query.nonce },
+      body,
+    );
+    const inbound = parseMessage(opened.message);
+    if (inbound.kind !== 'text') return asHttp(SUCCESS_REPLY);
+    const content = await answerText(inbound);
+    if (content === undefined) return asHttp(SUCCESS_REPLY);
+    return asHttp(
+      textReply({
+        cipher: keys.cipher,
+        token: keys.token,
+        format: opened.envelope.format,
+        toUser: inbound.fromUserId,
+        fromUser: inbound.toUserName ?? keys.cipher.receiveId,
+        content,
+        now: clock.now(),
+      }),
+    );
+  }
+
+  async function onGet(event: HttpEvent): Promise<HttpResult> {
+    const query = readQuery(event, urlCheckSchema);
+    checkFreshness(query.timestamp, clock.now());
+    const keys = await ports.keys();
+    const plain = verifyUrl(keys, {
+      msgSignature: query.msg_signature,
+      timestamp: query.timestamp,
+      nonce: query.nonce,
+      echostr: query.echostr,
+    });
+    return text(200, plain);
+  }
+
+  return async (raw: unknown): Promise<HttpResult> => {
+    const event = httpEventSchema.parse(raw);
+    try {
+      return event.routeKey.startsWith('GET ') ? await onGet(event) : await onPost(event);
+    } catch (e) {
+      return errorResult(e, ports.log, { routeKey: event.routeKey });
+    }
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() => {
+  const config = taskConfig();
+  return createWecomCallbackHandler({
+    keys: wecomKeysSource(process.env),
+    submit: submitPorts(),
+    commands: {
+      servers: Object.keys(config.servers),
+      defaultServer: config.defaultServer,
+      aliases: config.aliases,
+    },
+    log: logger,
+  });
+});

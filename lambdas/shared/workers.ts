@@ -1,0 +1,80 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { ENV } from '../catalog';
+import { S3ArtifactStore } from '../../src/artifacts/s3-artifact-store';
+import { ChatNotifier, WECOM_WEBHOOK_HOSTS } from '../../src/chat/chat-notifier';
+import { DynamoRateLimiter } from '../../src/chat/dynamo-rate-limiter';
+import { systemClock } from '../../src/ports/clock';
+import { frameFactory } from '../../src/push/frames';
+import { SqsTaskQueue } from '../../src/tasks/task-queue';
+import type { WorkerPorts } from '../../src/tasks/worker';
+import type { TaskWorkerPorts } from '../workers/task-worker';
+import { connectionStore, documentClient, pusher } from './aws';
+import { requireEnv } from './config';
+import { parseCredentials, resolveServers } from './download-servers';
+import { once } from './lazy';
+import { logger } from './logger';
+import { sqsClient, submitPorts, taskConfig } from './tasks';
+
+const SECRET_MAX_AGE_SECONDS = 300;
+
+/** The worker ports of a Lambda container, built once from its environment. */
+export const cloudWorkerPorts = /* @__PURE__ */ once((): WorkerPorts => {
+  const config = taskConfig();
+  const frames = frameFactory(systemClock, randomUUID);
+  const updates = { pusher: pusher(), store: connectionStore(), frames };
+  const queue = new SqsTaskQueue(sqsClient(), config.queues);
+  const credentialsArn = process.env[ENV.downloadCredentialsArn];
+  const webhookHosts = process.env[ENV.wecomWebhookHosts]
+    ?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+  const defaultWebhookUrl = process.env[ENV.wecomWebhookUrl];
+  return {
+    tasks: submitPorts().tasks,
+    updates,
+    submit: submitPorts(),
+    artifacts: new S3ArtifactStore({
+      client: new S3Client({}),
+      bucket: requireEnv(process.env, ENV.artifactsBucket),
+    }),
+    servers: async () =>
+      resolveServers(
+        config.servers,
+        credentialsArn
+          ? parseCredentials(
+              await getSecret<string>(credentialsArn, { maxAge: SECRET_MAX_AGE_SECONDS }),
+              credentialsArn,
+            )
+          : {},
+      ),
+    chat: new ChatNotifier({
+      fetch,
+      limiter: new DynamoRateLimiter(documentClient(), config.tasksTable, systemClock),
+      log: logger,
+      allowedHosts: webhookHosts?.length ? webhookHosts : WECOM_WEBHOOK_HOSTS,
+      ...(defaultWebhookUrl ? { defaultWebhookUrl } : {}),
+    }),
+    requeueNotify: (task, delaySeconds) =>
+      queue.enqueue(
+        { taskId: task.taskId, taskType: task.taskType, kind: 'notify' },
+        { delaySeconds },
+      ),
+    fetch,
+    clock: systemClock,
+    log: logger,
+  };
+});
+
+/** The task worker's ports, with the idempotency table. */
+export const cloudTaskWorkerPorts = /* @__PURE__ */ once((): TaskWorkerPorts => ({
+  worker: cloudWorkerPorts(),
+  idempotencyStore: new DynamoDBPersistenceLayer({
+    tableName: requireEnv(process.env, ENV.idempotencyTable),
+    awsSdkV3Client: new DynamoDBClient({}),
+  }),
+  log: logger,
+}));

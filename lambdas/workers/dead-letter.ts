@@ -1,0 +1,63 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Log } from '../../src/ports/log';
+import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
+import { failFromDeadLetter, type WorkerPorts } from '../../src/tasks/worker';
+import { lazyHandler } from '../shared/lazy';
+import { cloudWorkerPorts } from '../shared/workers';
+import { logger } from '../shared/logger';
+import { workMessageSchema } from './task-worker';
+
+/** Ports of the dead-letter handler. */
+export interface DeadLetterPorts {
+  readonly worker: WorkerPorts;
+  readonly log: Log;
+}
+
+/**
+ * Consumes every task DLQ: a message there means its task's worker failed on every try
+ * (crashed, timed out, or kept throwing). The task is marked `failed` with that reason and its
+ * audience and chat are told, so no accepted task ends silently.
+ */
+export function createDeadLetterHandler(ports: DeadLetterPorts) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of event.Records) {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const message = workMessageSchema.safeParse(body);
+      if (!message.success) {
+        // Not a task message: nothing to mark; its body stays in this log line for a person.
+        ports.log.error('unreadable dead letter dropped', {
+          messageId: record.messageId,
+          body: record.body.slice(0, 2000),
+        });
+        continue;
+      }
+      try {
+        // The DLQ's own receive count says nothing about the tries on the task queue.
+        const outcome = await failFromDeadLetter(
+          ports.worker,
+          message.data,
+          TASK_QUEUE_SETTINGS.maxReceiveCount,
+        );
+        ports.log.warn('dead letter handled', { taskId: message.data.taskId, outcome });
+      } catch (e) {
+        ports.log.error('dead letter not handled; will retry', {
+          taskId: message.data.taskId,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() =>
+  createDeadLetterHandler({ worker: cloudWorkerPorts(), log: logger }),
+);

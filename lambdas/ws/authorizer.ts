@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { verifyToken } from '../../src/auth/token';
+import { isAppError } from '../../src/errors/app-error';
+import type { Log } from '../../src/ports/log';
+import { authSecret } from '../shared/auth-secret';
+import { lazyHandler } from '../shared/lazy';
+import { logger } from '../shared/logger';
+
+const authorizerEventSchema = z.object({
+  methodArn: z.string().min(1),
+  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
+  requestContext: z.object({ connectionId: z.string().optional() }).optional(),
+});
+
+/** The IAM policy answer of a REQUEST authorizer, with the principal as context. */
+export interface AuthorizerResult {
+  principalId: string;
+  policyDocument: {
+    Version: '2012-10-17';
+    Statement: { Action: 'execute-api:Invoke'; Effect: 'Allow'; Resource: string }[];
+  };
+  context: { userId: string; roles: string; groups: string };
+}
+
+/** Ports of the authorizer. */
+export interface AuthorizerPorts {
+  readonly secret: () => Promise<string>;
+  readonly log: Log;
+  readonly now?: () => Date;
+}
+
+/**
+ * Verifies the `?token=` JWT of a WebSocket upgrade. A bad token throws `Unauthorized`, which
+ * API Gateway answers with 401 and never calls $connect, so no record is written.
+ */
+export function createAuthorizerHandler(ports: AuthorizerPorts) {
+  return async (event: unknown): Promise<AuthorizerResult> => {
+    const parsed = authorizerEventSchema.safeParse(event);
+    if (!parsed.success) throw new Error('Unauthorized');
+    const token = parsed.data.queryStringParameters?.token;
+    try {
+      const principal = await verifyToken(token, await ports.secret(), ports.now?.());
+      return {
+        principalId: principal.userId,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: parsed.data.methodArn },
+          ],
+        },
+        context: {
+          userId: principal.userId,
+          roles: JSON.stringify(principal.roles),
+          groups: JSON.stringify(principal.groups),
+        },
+      };
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      ports.log.info('connection refused', {
+        reason: e.message,
+        connectionId: parsed.data.requestContext?.connectionId,
+      });
+      // API Gateway turns exactly this message into a 401; the reason stays in our log.
+      throw new Error('Unauthorized', { cause: e });
+    }
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() =>
+  createAuthorizerHandler({ secret: authSecret(), log: logger }),
+);

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { ConnectionStore } from '../../src/connections/store';
+import { isAppError } from '../../src/errors/app-error';
+import type { Clock } from '../../src/ports/clock';
+import { systemClock } from '../../src/ports/clock';
+import type { Log } from '../../src/ports/log';
+import { errorFrame, frameFactory, type ServerFrame } from '../../src/push/frames';
+import { parseClientFrame } from '../../src/ws/client-frames';
+import { handleClientFrame } from '../../src/ws/session';
+import type { Pusher } from '../../src/push/pusher';
+import type { SubmitPorts } from '../../src/tasks/submit';
+import { connectionStore, pusher } from '../shared/aws';
+import { submitPorts } from '../shared/tasks';
+import { lazyHandler } from '../shared/lazy';
+import { logger } from '../shared/logger';
+import { type WsResult, wsEventSchema } from '../shared/ws-event';
+
+/** Ports of the message routes. */
+export interface MessagePorts {
+  readonly store: ConnectionStore;
+  /** Task submission and a direct line to the connection (for `task.accepted`). */
+  readonly submit?: SubmitPorts;
+  readonly pusher?: Pusher;
+  readonly log: Log;
+  readonly clock?: Clock;
+  readonly newId?: () => string;
+}
+
+const reply = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.stringify(frame) });
+
+/**
+ * register / join / leave / ping / $default: reads the frame once, applies it, and answers with
+ * the reply frame (sent to the client as the route response). Bad input is answered with an
+ * error frame and the connection stays open.
+ */
+export function createMessageHandler(ports: MessagePorts) {
+  const clock = ports.clock ?? systemClock;
+  const frames = frameFactory(clock, ports.newId ?? randomUUID);
+  return async (event: unknown): Promise<WsResult> => {
+    const { requestContext, body, isBase64Encoded } = wsEventSchema.parse(event);
+    const connectionId = requestContext.connectionId;
+    const text = isBase64Encoded && body ? Buffer.from(body, 'base64').toString('utf8') : body;
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) {
+      return reply(errorFrame(frames, parsed.error.code, parsed.error.message, parsed.requestId));
+    }
+    const { frame } = parsed;
+    try {
+      const pusher = ports.pusher;
+      const submit =
+        ports.submit && pusher
+          ? {
+              submit: ports.submit,
+              sendToConnection: async (f: ServerFrame) => {
+                const { outcome } = await pusher.post(connectionId, Buffer.from(JSON.stringify(f)));
+                if (outcome !== 'delivered')
+                  throw new Error(`could not answer the connection: ${outcome}`);
+              },
+            }
+          : undefined;
+      const answer = await handleClientFrame(
+        { store: ports.store, frames, clock, ...(submit ? { submit } : {}) },
+        connectionId,
+        frame,
+      );
+      return answer ? reply(answer) : { statusCode: 200 };
+    } catch (e) {
+      if (isAppError(e)) {
+        return reply(errorFrame(frames, e.code, e.message, frame.requestId));
+      }
+      ports.log.error('message failed', {
+        connectionId,
+        action: frame.action,
+        error:
+          e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e),
+      });
+      return reply(
+        errorFrame(frames, 'internal', 'internal error; it has been logged', frame.requestId),
+      );
+    }
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() =>
+  createMessageHandler({
+    store: connectionStore(),
+    log: logger,
+    submit: submitPorts(),
+    pusher: pusher(),
+  }),
+);

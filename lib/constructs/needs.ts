@@ -1,0 +1,126 @@
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { ENV, type Need } from '../../lambdas/catalog';
+import type { SettingsEnvironment } from '../function-settings';
+import { acknowledgeWildcardResources } from '../nag';
+import type { ArtifactsBucket } from './artifacts-bucket';
+import type { SchemaTable } from './schema-table';
+import type { TaskQueues } from './task-queues';
+import type { TaskwireFunction } from './taskwire-function';
+
+/**
+ * How a catalog `need` becomes grants and the environment variables that name the resources.
+ * The table below is the only place that maps needs to permissions: a function gets exactly the
+ * needs its catalog entry lists, nothing by default.
+ */
+
+export type { Need };
+
+/** Something the `push` need grants access to: the management API of one WebSocket stage. */
+export interface ConnectionsManagement {
+  /** `https://{apiId}.execute-api.{region}.{urlSuffix}/{stage}`: what the SDK client targets. */
+  readonly managementEndpoint: string;
+  /** Allows POST/GET/DELETE on `@connections/*` of this API's stage only. */
+  grantManageConnections(fn: TaskwireFunction): void;
+}
+
+/** The stack resources needs are granted on. A new resource kind goes here. */
+export interface NeedResources {
+  readonly connectionsTable: SchemaTable;
+  readonly tasksTable: SchemaTable;
+  readonly idempotencyTable: SchemaTable;
+  readonly taskQueues: TaskQueues;
+  readonly artifacts: ArtifactsBucket;
+  readonly authSecret: secretsmanager.ISecret;
+  readonly wecomSecret: secretsmanager.ISecret;
+  readonly downloadCredentials: secretsmanager.ISecret;
+  readonly connections: ConnectionsManagement;
+  /** Task settings from context; undefined when none are configured. */
+  readonly taskSettings: SettingsEnvironment | undefined;
+  /** Chat settings from context (possibly empty: both are optional). */
+  readonly chatSettings: SettingsEnvironment;
+}
+
+/** Grants one need to one function. */
+export type NeedBinding = (fn: TaskwireFunction, resources: NeedResources) => void;
+
+/**
+ * One line per need. The mapped type makes a need missing from this table (or a key that is not
+ * a need) a compile error, so a need added to the catalog's `Need` union without saying here
+ * what it grants does not type-check.
+ */
+export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
+  'connections:read': (fn, r) => grantTable(fn, r.connectionsTable, ENV.connectionsTable, 'read'),
+  'connections:write': (fn, r) =>
+    grantTable(fn, r.connectionsTable, ENV.connectionsTable, 'readWrite'),
+  'tasks:read': (fn, r) => grantTable(fn, r.tasksTable, ENV.tasksTable, 'read'),
+  'tasks:write': (fn, r) => grantTable(fn, r.tasksTable, ENV.tasksTable, 'readWrite'),
+  idempotency: (fn, r) => grantTable(fn, r.idempotencyTable, ENV.idempotencyTable, 'readWrite'),
+  'queues:send': (fn, r) => {
+    r.taskQueues.grantSendMessages(fn);
+    fn.addEnvironment(ENV.taskQueues, r.taskQueues.urlsJson());
+  },
+  push: (fn, r) => {
+    r.connections.grantManageConnections(fn);
+    fn.addEnvironment(ENV.managementEndpoint, r.connections.managementEndpoint);
+  },
+  artifacts: (fn, r) => {
+    r.artifacts.grantPutAndGet(fn);
+    fn.addEnvironment(ENV.artifactsBucket, r.artifacts.bucket.bucketName);
+  },
+  authSecret: (fn, r) => grantSecret(fn, r.authSecret, ENV.authSecretArn),
+  wecomSecret: (fn, r) => grantSecret(fn, r.wecomSecret, ENV.wecomSecretArn),
+  downloadCredentials: (fn, r) =>
+    grantSecret(fn, r.downloadCredentials, ENV.downloadCredentialsArn),
+  // Without task settings the stack warns once (see TaskwireStack); nothing to add here.
+  taskConfig: (fn, r) => addSettings(fn, r.taskSettings ?? {}),
+  chatWebhook: (fn, r) => addSettings(fn, r.chatSettings),
+};
+
+/** Applies every need of a function (each once, in catalog order). */
+export function applyNeeds(
+  fn: TaskwireFunction,
+  needs: readonly Need[],
+  resources: NeedResources,
+): void {
+  for (const need of new Set(needs)) {
+    // The type already rules out unknown needs; this guards the paths that skip type-checking
+    // (tsx in `cdk synth`, ts-jest without diagnostics) with a message instead of a TypeError.
+    const bind: NeedBinding | undefined = NEED_BINDINGS[need];
+    if (!bind) {
+      throw new Error(
+        `function ${fn.node.id}: need "${String(need)}" has no binding in lib/constructs/needs.ts`,
+      );
+    }
+    bind(fn, resources);
+  }
+}
+
+function grantTable(
+  fn: TaskwireFunction,
+  schemaTable: SchemaTable,
+  envName: string,
+  access: 'read' | 'readWrite',
+): void {
+  const { table } = schemaTable;
+  if (access === 'read') table.grantReadData(fn);
+  else table.grantReadWriteData(fn);
+  fn.addEnvironment(envName, table.tableName);
+  // Table grants cover the table's GSIs as `<tableArn>/index/*` when it has any.
+  if (!schemaTable.hasIndexes) return;
+  acknowledgeWildcardResources(
+    fn,
+    [`${table.tableArn}/index/*`],
+    'Queries run on the GSIs declared in the table schema (fan-out by user, group, clientType, ' +
+      'shard; stats by status); the wildcard covers only the indexes of this one table.',
+  );
+}
+
+function grantSecret(fn: TaskwireFunction, secret: secretsmanager.ISecret, envName: string): void {
+  secret.grantRead(fn);
+  // The ARN, never the value: functions fetch and cache it, so the template holds no secret.
+  fn.addEnvironment(envName, secret.secretArn);
+}
+
+function addSettings(fn: TaskwireFunction, settings: SettingsEnvironment): void {
+  for (const [name, value] of Object.entries(settings)) fn.addEnvironment(name, value);
+}

@@ -1,0 +1,218 @@
+import * as path from 'node:path';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import {
+  FUNCTIONS,
+  HTTP_ROUTES,
+  TASK_WORKERS,
+  WS_AUTHORIZER,
+  WS_ROUTES,
+  type FunctionName,
+} from '../lambdas/catalog';
+import { CONNECTIONS_TABLE } from '../src/connections/schema';
+import { TASKS_TABLE } from '../src/tasks/schema';
+import { ApiGatewayAccount } from './constructs/api-gateway-account';
+import { ArtifactsBucket } from './constructs/artifacts-bucket';
+import { AuthSecret } from './constructs/auth-secret';
+import { CatalogFunctions } from './constructs/catalog-functions';
+import { TaskwireHttpApi } from './constructs/http-api';
+import { OperatorSecret } from './constructs/operator-secret';
+import { SchemaTable, type TableSchema } from './constructs/schema-table';
+import { TaskQueues } from './constructs/task-queues';
+import { TaskwireWebSocketApi } from './constructs/websocket-api';
+import { readChatSettings, readTaskSettings } from './function-settings';
+import { readStackConfig, type StackConfig } from './stack-config';
+
+/** The name of the stack: fixed, because the CLI, the docs and the outputs refer to it. */
+export const STACK_NAME = 'Taskwire';
+
+/**
+ * Powertools Idempotency's default table layout (partition key `id`, TTL on `expiration`), the
+ * same as local/tables.ts creates.
+ */
+export const IDEMPOTENCY_TABLE: TableSchema = { partitionKey: 'id', ttlAttribute: 'expiration' };
+
+/** The catalog function that consumes every task dead-letter queue. */
+export const DEAD_LETTER_CONSUMER: FunctionName = 'deadLetter';
+
+/** Properties of {@link TaskwireStack}. */
+export interface TaskwireStackProps extends StackProps {
+  /** Project root the catalog's entries are relative to (default: the folder above lib/). */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The whole of Taskwire in one stack, driven by lambdas/catalog.ts: the tables (from the shared
+ * schemas), the task queues and artifact bucket, the secrets, one function per catalog entry and
+ * task worker with exactly its needs, the queues' consumers, and the WebSocket and HTTP APIs with
+ * the catalog's routes.
+ */
+export class TaskwireStack extends Stack {
+  public readonly config: StackConfig;
+  public readonly connections: SchemaTable;
+  public readonly tasks: SchemaTable;
+  public readonly idempotency: SchemaTable;
+  public readonly taskQueues: TaskQueues;
+  public readonly artifacts: ArtifactsBucket;
+  public readonly authSecret: AuthSecret;
+  public readonly wecomSecret: OperatorSecret;
+  public readonly downloadCredentials: OperatorSecret;
+  public readonly functions: CatalogFunctions;
+  public readonly webSocket: TaskwireWebSocketApi;
+  public readonly http: TaskwireHttpApi;
+
+  public constructor(scope: Construct, id: string, props: TaskwireStackProps = {}) {
+    super(scope, id, props);
+    const config = readStackConfig(this.node);
+    this.config = config;
+    const { removalPolicy } = config;
+    const projectRoot = props.projectRoot ?? path.resolve(__dirname, '..');
+
+    // Data: tables from the schemas the local runtime shares, queues, files, secrets.
+    this.connections = new SchemaTable(this, 'Connections', {
+      schema: CONNECTIONS_TABLE,
+      removalPolicy,
+    });
+    this.tasks = new SchemaTable(this, 'Tasks', { schema: TASKS_TABLE, removalPolicy });
+    this.idempotency = new SchemaTable(this, 'Idempotency', {
+      schema: IDEMPOTENCY_TABLE,
+      removalPolicy,
+    });
+    this.taskQueues = new TaskQueues(this, 'TaskQueues', {
+      workers: TASK_WORKERS,
+      deadLetterConsumerTimeoutSeconds: FUNCTIONS[DEAD_LETTER_CONSUMER].timeoutSeconds,
+      removalPolicy,
+    });
+    this.artifacts = new ArtifactsBucket(this, 'Artifacts', { removalPolicy });
+    this.authSecret = new AuthSecret(this, 'AuthSecret', { removalPolicy });
+    this.wecomSecret = new OperatorSecret(this, 'WecomSecret', {
+      description: 'Taskwire WeCom callback settings, JSON {"token","encodingAesKey","corpId"}',
+      placeholder: { token: '', encodingAesKey: '', corpId: '' },
+      rotationReason:
+        'The WeCom token and EncodingAESKey are issued in the WeCom admin console and must ' +
+        'change there and here together; a rotation Lambda cannot change the WeCom side.',
+      removalPolicy,
+    });
+    this.downloadCredentials = new OperatorSecret(this, 'DownloadCredentials', {
+      description:
+        'Taskwire download server credentials, JSON {"<server>":{"username","password"}}',
+      placeholder: {},
+      rotationReason:
+        'Download server accounts belong to the servers’ owners, who change the passwords; an ' +
+        'operator then updates this secret. There is no API a rotation Lambda could call.',
+      removalPolicy,
+    });
+
+    // Compute: every catalog function and task worker, then the APIs and queues in front.
+    this.functions = new CatalogFunctions(this, 'Functions', {
+      functions: FUNCTIONS,
+      workers: TASK_WORKERS,
+      projectRoot,
+      logLevel: config.logLevel,
+      removalPolicy,
+    });
+
+    const account = config.manageApiGatewayAccount
+      ? new ApiGatewayAccount(this, 'ApiGatewayAccount')
+      : undefined;
+    this.webSocket = new TaskwireWebSocketApi(this, 'WebSocket', {
+      functions: this.functions.byName,
+      routes: WS_ROUTES,
+      authorizer: WS_AUTHORIZER,
+      stageName: config.stageName,
+      throttle: config.webSocketThrottle,
+      removalPolicy,
+      ...(account ? { loggingPrerequisite: account.account } : {}),
+    });
+
+    this.http = new TaskwireHttpApi(this, 'Http', {
+      functions: this.functions.byName,
+      routes: HTTP_ROUTES,
+      throttle: config.httpThrottle,
+      removalPolicy,
+    });
+
+    for (const [taskType, worker] of Object.entries(TASK_WORKERS)) {
+      this.taskQueues.subscribe(taskType, this.functions.worker(taskType), worker.batchSize);
+    }
+    this.taskQueues.subscribeDeadLetters(this.functions.byName[DEAD_LETTER_CONSUMER]);
+
+    const taskSettings = readTaskSettings(this.node);
+    if (!taskSettings) this.warnTaskSettingsMissing();
+
+    // Grants last: `push` needs the WebSocket API, which needs the functions first.
+    this.functions.grantNeeds({
+      connectionsTable: this.connections,
+      tasksTable: this.tasks,
+      idempotencyTable: this.idempotency,
+      taskQueues: this.taskQueues,
+      artifacts: this.artifacts,
+      authSecret: this.authSecret.secret,
+      wecomSecret: this.wecomSecret.secret,
+      downloadCredentials: this.downloadCredentials.secret,
+      connections: this.webSocket,
+      taskSettings,
+      chatSettings: readChatSettings(this.node),
+    });
+
+    this.addOutputs();
+  }
+
+  /** Synth works without task settings (offline, fresh checkout), but a deploy should not. */
+  private warnTaskSettingsMissing(): void {
+    const affected = this.functions
+      .all()
+      .filter((fn) => fn.spec.needs.includes('taskConfig'))
+      .map((fn) => fn.node.id);
+    if (affected.length === 0) return;
+    Annotations.of(this).addWarningV2(
+      'taskwire:taskSettingsMissing',
+      'context downloadServers/defaultDownloadServer is not set, so these functions will answer ' +
+        `with a configuration error until it is: ${affected.join(', ')}`,
+    );
+  }
+
+  private addOutputs(): void {
+    const outputs: Record<string, { value: string; description: string }> = {
+      WebSocketUrl: {
+        value: this.webSocket.url,
+        description: 'WebSocket endpoint: connect with ?token=<JWT>',
+      },
+      HttpApiUrl: {
+        value: this.http.url,
+        description: 'HTTP API base URL (WeCom callback: {HttpApiUrl}/wecom/callback)',
+      },
+      AuthSecretArn: {
+        value: this.authSecret.secret.secretArn,
+        description: 'Secrets Manager secret holding the HS256 token signing key',
+      },
+      WecomSecretArn: {
+        value: this.wecomSecret.secret.secretArn,
+        description: 'Put the WeCom settings here: JSON {"token","encodingAesKey","corpId"}',
+      },
+      DownloadCredentialsSecretArn: {
+        value: this.downloadCredentials.secret.secretArn,
+        description:
+          'Put download server credentials here: JSON {"<server>":{"username","password"}}',
+      },
+      ConnectionsTableName: {
+        value: this.connections.table.tableName,
+        description: 'DynamoDB table of live connections and group memberships',
+      },
+      TasksTableName: { value: this.tasks.table.tableName, description: 'DynamoDB table of tasks' },
+      ArtifactsBucketName: {
+        value: this.artifacts.bucket.bucketName,
+        description: 'S3 bucket of downloaded files and task results',
+      },
+    };
+    for (const [id, output] of Object.entries(outputs)) new CfnOutput(this, id, output);
+  }
+}
+
+/** Adds the Taskwire stack to an app (or stage); bin/ and the tests both build it this way. */
+export function buildStack(scope: Construct, props: TaskwireStackProps = {}): TaskwireStack {
+  return new TaskwireStack(scope, STACK_NAME, {
+    description: 'Taskwire: serverless WebSocket task dispatch and push',
+    ...props,
+  });
+}

@@ -1,0 +1,99 @@
+import { signToken } from '../src/auth/token';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { localAuthSecret } from './dev-secret';
+import { startLocalRuntime } from './runtime';
+import { localWecom } from './wecom-dev';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  }
+  return n;
+}
+
+async function main() {
+  const secret = localAuthSecret();
+  const log = new Logger({
+    serviceName: 'taskwire-local',
+    logLevel: (process.env.TASKWIRE_LOG_LEVEL ?? 'INFO') as 'INFO',
+  });
+  const runtime = await startLocalRuntime({
+    wsPort: port('TASKWIRE_WS_PORT', 3001),
+    httpPort: port('TASKWIRE_HTTP_PORT', 3000),
+    authSecret: secret,
+    log,
+    ...(process.env.TASKWIRE_DATA_DIR ? { dataPath: process.env.TASKWIRE_DATA_DIR } : {}),
+    wecom: localWecom(),
+    // What the WeCom group chat would show, printed as the robot webhook receives it.
+    onChatMessage: (post) => {
+      const body = post.body as { markdown?: { content?: string }; text?: { content?: string } };
+      const text = body.markdown?.content ?? body.text?.content ?? JSON.stringify(post.body);
+      process.stdout.write(`\n[chat] ${text.replace(/\n/g, '\n[chat] ')}\n`);
+    },
+  });
+  const token = await signToken(
+    { sub: 'dev', roles: ['client', 'worker', 'admin'], groups: ['*'], ttlSeconds: 12 * 3600 },
+    secret,
+  );
+  const out = process.stdout;
+  out.write(`
+Taskwire local runtime
+  WebSocket       ${runtime.wsUrl}
+  HTTP API        ${runtime.httpUrl}
+  WeCom callback  ${runtime.httpUrl}/wecom/callback
+  @connections    ${runtime.managementEndpoint}
+  DynamoDB        ${runtime.dynamoEndpoint} (dynalite, ${process.env.TASKWIRE_DATA_DIR ? 'on disk' : 'in memory'})
+  SQS             ${new URL(runtime.queueUrls['taskwire-download'] ?? 'http://-').origin} (local-aws-sqs, pollers running)
+  sample server   ${runtime.sampleServerUrl} (server "local": datasets 12345, 22222, 33333)
+  chat webhook    ${runtime.chat.url} (printed below as [chat])
+  auth secret     ${process.env.TASKWIRE_AUTH_SECRET ? 'from TASKWIRE_AUTH_SECRET' : 'dev default (set TASKWIRE_AUTH_SECRET to change)'}
+
+Dev token (user "dev", roles client,worker,admin, any group, 12 h):
+  TOKEN=${token}
+
+Try it:
+  npx wscat -c "${runtime.wsUrl}/?token=$TOKEN"
+  > {"action":"register","clientType":"http","groups":["ops"]}
+  > {"action":"submit","taskType":"download","args":["12345"]}
+  > {"action":"ping"}
+  npm run wecom -- "download 12345"          # play WeCom: encrypted, signed, like the real callback
+  curl -s -X POST ${runtime.httpUrl}/groups/ops/messages -H "authorization: Bearer $TOKEN" -d '{"data":"to ops"}'
+  curl -s ${runtime.httpUrl}/stats -H "authorization: Bearer $TOKEN"
+More tokens: npm run token -- --sub alice --roles client --groups ops
+
+ready: ws=${runtime.wsUrl} http=${runtime.httpUrl}
+`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    out.write(`\n${signal}: stopping...\n`);
+    runtime.stop().then(
+      () => {
+        out.write('stopped\n');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        process.stderr.write(`stop failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') {
+    process.stderr.write(
+      `taskwire: a port is in use (${err.message}); set TASKWIRE_HTTP_PORT / TASKWIRE_WS_PORT to free ones\n`,
+    );
+  } else {
+    process.stderr.write(`taskwire: failed to start: ${err.message ?? String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import type { WecomSettings } from '../lambdas/shared/wecom-config';
+
+/**
+ * The WeCom settings `npm start` and `npm run wecom` use when WECOM_* are unset: a dev token,
+ * a dev EncodingAESKey (43 characters) and a dev corp id. Public on purpose, local only.
+ */
+export const DEV_WECOM: WecomSettings = {
+  token: 'taskwire-dev-token',
+  encodingAesKey: 'VGFza3dpcmVMb2NhbERldktleUZvcldlQ29tMDEyMzQ',
+  corpId: 'ww-taskwire-dev',
+};
+
+/** The settings local tools use: WECOM_* from the environment, else the dev ones. */
+export function localWecom(env: NodeJS.ProcessEnv = process.env): WecomSettings {
+  return {
+    token: env.WECOM_TOKEN || DEV_WECOM.token,
+    encodingAesKey: env.WECOM_ENCODING_AES_KEY || DEV_WECOM.encodingAesKey,
+    corpId: env.WECOM_CORP_ID ?? DEV_WECOM.corpId,
+  };
+}

@@ -1,0 +1,152 @@
+import {
+  type ApiGatewayManagementApiClient,
+  GoneException,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { Audience } from '../connections/audience';
+import { describeAudience } from '../connections/audience';
+import type { ConnectionStore } from '../connections/store';
+import type { Log } from '../ports/log';
+import { forEachBounded } from './concurrency';
+import type { ServerFrame } from './frames';
+
+/** What happened to one push. */
+export interface PushReport {
+  /** Connections a post was attempted to. */
+  readonly attempted: number;
+  /** Connections that accepted the frame. */
+  readonly delivered: number;
+  /** Connections API Gateway answered 410 Gone for; their records were deleted. */
+  readonly gone: number;
+  /** Connections that could not be reached for another reason (after retries). */
+  readonly failed: number;
+  /** Posts repeated after a 429 (LimitExceeded). */
+  readonly retried: number;
+}
+
+/** Outcome of posting to one connection. */
+export type PostOutcome = 'delivered' | 'gone' | 'failed';
+
+/** Options of {@link Pusher}. */
+export interface PusherOptions {
+  readonly client: ApiGatewayManagementApiClient;
+  readonly store: ConnectionStore;
+  readonly log: Log;
+  /** Posts in flight at once per push (default 50). */
+  readonly concurrency?: number;
+  /** Extra attempts after a 429 (default 5). */
+  readonly maxRetries?: number;
+  /** First backoff step in ms; doubles each retry, full jitter (default 50). */
+  readonly backoffMs?: number;
+  /** Injected for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const isThrottle = (e: unknown): boolean =>
+  e instanceof LimitExceededException ||
+  (typeof e === 'object' &&
+    e !== null &&
+    '$metadata' in e &&
+    (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 429);
+
+/**
+ * Sends frames to connections through the API Gateway Management API. One unreachable
+ * connection never stops a fan-out: 410 Gone deletes that connection's records, 429 is retried
+ * with backoff and jitter, anything else is counted as failed and logged.
+ */
+export class Pusher {
+  private readonly client: ApiGatewayManagementApiClient;
+  private readonly store: ConnectionStore;
+  private readonly log: Log;
+  private readonly concurrency: number;
+  private readonly maxRetries: number;
+  private readonly backoffMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  public constructor(options: PusherOptions) {
+    this.client = options.client;
+    this.store = options.store;
+    this.log = options.log;
+    this.concurrency = options.concurrency ?? 50;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.backoffMs = options.backoffMs ?? 50;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Sends the frame to every live connection of the audience. */
+  public async push(audience: Audience, frame: ServerFrame): Promise<PushReport> {
+    return this.pushTo(this.store.recipients(audience), frame, describeAudience(audience));
+  }
+
+  /** Sends the frame to the given pages of connection ids. */
+  public async pushTo(
+    recipients: AsyncIterable<readonly string[]>,
+    frame: ServerFrame,
+    label = 'connections',
+  ): Promise<PushReport> {
+    const data = Buffer.from(JSON.stringify(frame));
+    const counts = { attempted: 0, delivered: 0, gone: 0, failed: 0, retried: 0 };
+    await forEachBounded(recipients, this.concurrency, async (connectionId) => {
+      counts.attempted++;
+      const { outcome, retries } = await this.post(connectionId, data);
+      counts[outcome]++;
+      counts.retried += retries;
+    });
+    if (counts.gone > 0 || counts.failed > 0) {
+      this.log.warn('push incomplete', { audience: label, frameType: frame.type, ...counts });
+    }
+    return counts;
+  }
+
+  /**
+   * Posts bytes to one connection. Never throws: the outcome says what happened.
+   */
+  public async post(
+    connectionId: string,
+    data: Uint8Array,
+  ): Promise<{ outcome: PostOutcome; retries: number }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.send(
+          new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
+        );
+        return { outcome: 'delivered', retries: attempt };
+      } catch (e) {
+        if (e instanceof GoneException) {
+          await this.forget(connectionId);
+          return { outcome: 'gone', retries: attempt };
+        }
+        if (isThrottle(e) && attempt < this.maxRetries) {
+          // Full jitter: spreads the retries of a large fan-out instead of bunching them.
+          await this.sleep(this.random() * this.backoffMs * 2 ** attempt);
+          continue;
+        }
+        this.log.error('post to connection failed', {
+          connectionId,
+          error: e instanceof Error ? e.name : String(e),
+          message: e instanceof Error ? e.message : undefined,
+          attempts: attempt + 1,
+        });
+        return { outcome: 'failed', retries: attempt };
+      }
+    }
+  }
+
+  private async forget(connectionId: string): Promise<void> {
+    try {
+      await this.store.remove(connectionId);
+    } catch (e) {
+      // The record still expires by TTL; a failed clean-up must not fail the fan-out.
+      this.log.error('could not delete gone connection', {
+        connectionId,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+}

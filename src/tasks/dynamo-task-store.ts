@@ -1,0 +1,205 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../ports/clock';
+import { TASK_STATUSES, type Task, type TaskStatus } from './task';
+import type { CreateResult, TaskChange, TaskStore } from './task-store';
+
+/** The statuses a task may move to each status from: forwards only. */
+const ALLOWED_FROM: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  queued: [],
+  running: ['queued', 'running'],
+  succeeded: ['queued', 'running'],
+  failed: ['queued', 'running'],
+};
+
+/** Options of {@link DynamoTaskStore}. */
+export interface DynamoTaskStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+}
+
+/** Attributes kept on the item for the store's own bookkeeping, not part of {@link Task}. */
+const INTERNAL = ['enqueueClaimAt'] as const;
+
+function toTask(item: Record<string, unknown>): Task {
+  const copy = { ...item };
+  for (const k of INTERNAL) delete copy[k];
+  return copy as unknown as Task;
+}
+
+const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException;
+
+/** Tasks on DynamoDB (or dynalite): one item per task, keyed by taskId. */
+export class DynamoTaskStore implements TaskStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly clock: Clock;
+
+  public constructor(options: DynamoTaskStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.clock = options.clock;
+  }
+
+  public async create(task: Task): Promise<CreateResult> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          // The creator holds the enqueue claim from the start, so a concurrent duplicate
+          // that loses the race cannot enqueue a second message.
+          Item: { ...task, enqueueClaimAt: this.clock.now().getTime() },
+          ConditionExpression: 'attribute_not_exists(taskId)',
+        }),
+      );
+      return { task, created: true };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const existing = await this.get(task.taskId);
+      if (!existing) throw new Error(`task ${task.taskId} exists but cannot be read`, { cause: e });
+      return { task: existing, created: false };
+    }
+  }
+
+  public async get(taskId: string): Promise<Task | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: { taskId }, ConsistentRead: true }),
+    );
+    return out.Item ? toTask(out.Item) : undefined;
+  }
+
+  public async claimEnqueue(taskId: string, staleAfterMs: number): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { taskId },
+          UpdateExpression: 'SET enqueueClaimAt = :now',
+          ConditionExpression:
+            'attribute_exists(taskId) AND attribute_not_exists(enqueuedAt) AND #s = :queued AND ' +
+            '(attribute_not_exists(enqueueClaimAt) OR enqueueClaimAt < :stale)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':stale': now - staleAfterMs,
+            ':queued': 'queued',
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  public async markEnqueued(taskId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { taskId },
+        UpdateExpression: 'SET enqueuedAt = if_not_exists(enqueuedAt, :now)',
+        ConditionExpression: 'attribute_exists(taskId)',
+        ExpressionAttributeValues: { ':now': this.clock.now().toISOString() },
+      }),
+    );
+  }
+
+  public async transition(taskId: string, change: TaskChange): Promise<Task | undefined> {
+    const from = ALLOWED_FROM[change.to];
+    if (from.length === 0) return undefined;
+    const values: Record<string, unknown> = {
+      ':to': change.to,
+      ':now': this.clock.now().toISOString(),
+    };
+    const sets = ['#s = :to', 'updatedAt = :now'];
+    from.forEach((s, i) => (values[`:f${i}`] = s));
+    for (const field of ['progress', 'result', 'error'] as const) {
+      if (change[field] !== undefined) {
+        sets.push(`#${field} = :${field}`);
+        values[`:${field}`] = change[field];
+      }
+    }
+    const names: Record<string, string> = { '#s': 'status' };
+    for (const field of ['progress', 'result', 'error'] as const) {
+      if (change[field] !== undefined) names[`#${field}`] = field;
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { taskId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(taskId) AND #s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toTask(out.Attributes) : undefined;
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
+  public async setProgress(taskId: string, progress: number): Promise<Task | undefined> {
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { taskId },
+          UpdateExpression: 'SET progress = :p, updatedAt = :now',
+          ConditionExpression: '#s = :running',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':p': progress,
+            ':now': this.clock.now().toISOString(),
+            ':running': 'running',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toTask(out.Attributes) : undefined;
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
+  public async countByStatus(): Promise<Record<TaskStatus, number>> {
+    const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
+    const entries = await Promise.all(
+      TASK_STATUSES.map(async (status) => {
+        let count = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const out = await this.client.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: 'byStatus',
+              KeyConditionExpression: '#s = :s',
+              FilterExpression: 'expiresAt > :now',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':s': status, ':now': nowSeconds },
+              Select: 'COUNT',
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          );
+          count += out.Count ?? 0;
+          startKey = out.LastEvaluatedKey;
+        } while (startKey);
+        return [status, count] as const;
+      }),
+    );
+    return Object.fromEntries(entries) as Record<TaskStatus, number>;
+  }
+}

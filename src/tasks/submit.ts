@@ -1,0 +1,79 @@
+import type { Clock } from '../ports/clock';
+import type { Log } from '../ports/log';
+import { readTaskArgs, taskTypeOf } from './registry';
+import { TASK_TTL_SECONDS, type Requester, type Task, type TaskSource } from './task';
+import { dedupedTaskId, newTaskId } from './task-id';
+import type { TaskQueue } from './task-queue';
+import type { TaskStore } from './task-store';
+import type { ArgsContext } from './types/task-type';
+
+/**
+ * A creator that died between writing a task and queueing it leaves a claim behind; after this
+ * long a retry may take the claim over and queue the task. Longer than the callback's own
+ * timeout, so a live creator is never overtaken.
+ */
+export const ENQUEUE_CLAIM_STALE_MS = 10_000;
+
+/** What submitting needs. */
+export interface SubmitPorts {
+  readonly tasks: TaskStore;
+  readonly queue: TaskQueue;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly args: ArgsContext;
+  /** Called once a new task is queued, to push its `queued` update to the audience. */
+  readonly onQueued?: (task: Task) => Promise<void>;
+}
+
+/** A request to run a task. */
+export interface SubmitRequest {
+  readonly taskType: string;
+  /** A string array (positional words) or an object (the type's schema). */
+  readonly args: unknown;
+  readonly source: TaskSource;
+  readonly requester: Requester;
+  /** Makes the submit idempotent: the same key always yields the same single task. */
+  readonly dedupeKey?: string;
+  readonly parentTaskId?: string;
+}
+
+/** The submitted task, and whether this call created it. */
+export interface Submitted {
+  readonly task: Task;
+  readonly created: boolean;
+}
+
+/**
+ * Validates, records and queues a task. With a dedupe key, a repeated or concurrent submit
+ * returns the one task and queues one message.
+ * @throws AppError `bad_request` for an unknown type or bad arguments (nothing is written).
+ */
+export async function submitTask(ports: SubmitPorts, request: SubmitRequest): Promise<Submitted> {
+  const spec = taskTypeOf(request.taskType);
+  const args = readTaskArgs(spec, request.args, ports.args);
+  const now = ports.clock.now();
+  const task: Task = {
+    taskId: request.dedupeKey ? dedupedTaskId(request.source, request.dedupeKey) : newTaskId(),
+    taskType: spec.name,
+    args,
+    status: 'queued',
+    source: request.source,
+    requester: request.requester,
+    ...(request.parentTaskId ? { parentTaskId: request.parentTaskId } : {}),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_SECONDS,
+  };
+  const { task: stored, created } = await ports.tasks.create(task);
+  const mayEnqueue =
+    created || (await ports.tasks.claimEnqueue(stored.taskId, ENQUEUE_CLAIM_STALE_MS));
+  if (mayEnqueue) {
+    await ports.queue.enqueue({ taskId: stored.taskId, taskType: stored.taskType });
+    await ports.tasks.markEnqueued(stored.taskId);
+    ports.log.info('task queued', { taskId: stored.taskId, taskType: stored.taskType, created });
+    await ports.onQueued?.(stored);
+  } else {
+    ports.log.info('duplicate submit', { taskId: stored.taskId, taskType: stored.taskType });
+  }
+  return { task: stored, created };
+}

@@ -1,0 +1,40 @@
+import type { Task, TaskStatus } from './task';
+
+/** The result of creating a task that may already exist. */
+export interface CreateResult {
+  readonly task: Task;
+  /** False when a task with the same id was already there (a retry or a duplicate). */
+  readonly created: boolean;
+}
+
+/** A change of a task's status (and what comes with it). */
+export interface TaskChange {
+  readonly to: TaskStatus;
+  readonly progress?: number;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** The port through which the domain keeps tasks. */
+export interface TaskStore {
+  /** Creates the task unless its id exists; either way returns the stored task. */
+  create(task: Task): Promise<CreateResult>;
+  get(taskId: string): Promise<Task | undefined>;
+  /**
+   * Claims the right to enqueue the task: true for exactly one caller while the task has not
+   * been enqueued and no other claim is younger than `staleAfterMs`.
+   */
+  claimEnqueue(taskId: string, staleAfterMs: number): Promise<boolean>;
+  /** Records that the queue accepted the task's message. */
+  markEnqueued(taskId: string): Promise<void>;
+  /**
+   * Moves the task forward (queued → running → succeeded | failed); a change that would go
+   * backwards or leave a terminal status is refused.
+   * @returns the updated task, or undefined when the change was refused.
+   */
+  transition(taskId: string, change: TaskChange): Promise<Task | undefined>;
+  /** Records progress of a running task; undefined when the task is not running. */
+  setProgress(taskId: string, progress: number): Promise<Task | undefined>;
+  /** Tasks counted per status. */
+  countByStatus(): Promise<Record<TaskStatus, number>>;
+}

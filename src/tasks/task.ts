@@ -1,0 +1,45 @@
+/** A task's life: queued → running → succeeded | failed, never backwards. */
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Terminal statuses: a task in one of them never changes again. */
+export const isTerminal = (s: TaskStatus): boolean => s === 'succeeded' || s === 'failed';
+
+/** Where a task came from. */
+export type TaskSource = 'wecom' | 'ws' | 'http' | 'chain';
+
+/** Who asked for a task, and so who hears about it. */
+export interface Requester {
+  /** Taskwire user whose connections get `task.update` frames. */
+  readonly userId?: string;
+  /** The WeCom chat to answer in. */
+  readonly wecom?: {
+    readonly userId: string;
+    readonly chatId?: string;
+    readonly webhookUrl?: string;
+  };
+}
+
+/** A task record (the tasks table's item, and `GET /tasks/{taskId}`'s answer). */
+export interface Task {
+  readonly taskId: string;
+  readonly taskType: string;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly status: TaskStatus;
+  readonly source: TaskSource;
+  readonly requester: Requester;
+  /** The task that queued this one (download → logic chain). */
+  readonly parentTaskId?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Epoch seconds; DynamoDB TTL removes the record after this. */
+  readonly expiresAt: number;
+  /** ISO time the queue accepted the task's message. */
+  readonly enqueuedAt?: string;
+  readonly progress?: number;
+  readonly result?: unknown;
+  readonly error?: string;
+}
+
+/** How long task records are kept (14 days). */
+export const TASK_TTL_SECONDS = 14 * 24 * 60 * 60;

@@ -1,0 +1,207 @@
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import type { ChatNotifier } from '../chat/chat-notifier';
+import { isAppError } from '../errors/app-error';
+import type { Clock } from '../ports/clock';
+import type { Log } from '../ports/log';
+import { taskTypeOf } from './registry';
+import { submitTask, type SubmitPorts } from './submit';
+import { isTerminal, type Task } from './task';
+import type { TaskMessage } from './task-queue';
+import type { TaskStore } from './task-store';
+import { PermanentTaskError, type ResolvedServer, type TaskRunContext } from './types/task-type';
+import { publishTaskUpdate, type TaskUpdatePorts } from './updates';
+
+/** A message on a task queue: run the task, or (re)send its chat notification. */
+export type WorkMessage = TaskMessage;
+
+/** Results larger than this go to the artifact store; the frame carries a link instead. */
+export const INLINE_RESULT_BYTES = 24 * 1024;
+/** How long a result link works. */
+export const RESULT_LINK_SECONDS = 24 * 60 * 60;
+/** Progress frames are sent at most this often per task. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+/** Everything a worker needs. */
+export interface WorkerPorts {
+  readonly tasks: TaskStore;
+  readonly updates: TaskUpdatePorts;
+  readonly submit: SubmitPorts;
+  readonly artifacts: ArtifactStore;
+  /** The download servers with their credentials (read from Secrets Manager in the cloud). */
+  readonly servers: () => Promise<Readonly<Record<string, ResolvedServer>>>;
+  readonly chat: ChatNotifier;
+  /** Puts a notify message back on the task's queue after a delay (rate limit, failed post). */
+  readonly requeueNotify: (task: Task, delaySeconds: number) => Promise<void>;
+  readonly fetch: typeof fetch;
+  readonly clock: Clock;
+  readonly log: Log;
+}
+
+/** Which delivery of the message this is, as SQS counts it. */
+export interface Delivery {
+  readonly receiveCount: number;
+  /** After this many receives SQS moves the message to the DLQ. */
+  readonly maxReceiveCount: number;
+  readonly signal: AbortSignal;
+}
+
+/** What handling a message did (for logs, metrics and tests). */
+export type WorkOutcome = 'succeeded' | 'failed' | 'skipped' | 'notified';
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+
+/**
+ * Handles one task-queue message. Safe to repeat: a task only moves forward, a terminal task
+ * is never run again, and only the delivery that makes the terminal transition announces it.
+ * @throws for a failure worth retrying (the queue redelivers; after the last receive the task
+ *   is marked failed here, or by the dead-letter handler if the worker itself died).
+ */
+export async function handleWork(
+  ports: WorkerPorts,
+  message: WorkMessage,
+  delivery: Delivery,
+): Promise<WorkOutcome> {
+  const task = await ports.tasks.get(message.taskId);
+  if (!task) {
+    ports.log.warn('message for an unknown task', { taskId: message.taskId });
+    return 'skipped';
+  }
+  if (message.kind === 'notify') {
+    await notifyChat(ports, task);
+    return 'notified';
+  }
+  if (isTerminal(task.status)) return 'skipped';
+  const running = await ports.tasks.transition(task.taskId, { to: 'running' });
+  if (!running) return 'skipped';
+  await announce(ports, running);
+
+  const spec = taskTypeOf(running.taskType);
+  let result: unknown;
+  try {
+    const context = runContext(ports, running, delivery.signal, await ports.servers());
+    result = await spec.run(running.args as Record<string, unknown>, context);
+  } catch (e) {
+    const permanent = e instanceof PermanentTaskError || isAppError(e);
+    const lastTry = delivery.receiveCount >= delivery.maxReceiveCount;
+    ports.log.warn('task run failed', {
+      taskId: running.taskId,
+      error: errorText(e),
+      permanent,
+      receiveCount: delivery.receiveCount,
+    });
+    if (!permanent && !lastTry) throw e;
+    const reason = permanent
+      ? errorText(e)
+      : `${errorText(e)} (gave up after ${delivery.receiveCount} attempts)`;
+    await finish(ports, running.taskId, { to: 'failed', error: reason });
+    return 'failed';
+  }
+  await finish(ports, running.taskId, {
+    to: 'succeeded',
+    result: await storeLargeResult(ports, running, result),
+  });
+  return 'succeeded';
+}
+
+/**
+ * Marks a task failed because its message reached the dead-letter queue (the worker crashed
+ * or timed out on every try), and tells its audience. A task already finished is left alone.
+ */
+export async function failFromDeadLetter(
+  ports: WorkerPorts,
+  message: WorkMessage,
+  receiveCount: number,
+): Promise<WorkOutcome> {
+  if (message.kind === 'notify') {
+    ports.log.error('chat notification given up', { taskId: message.taskId });
+    return 'skipped';
+  }
+  const done = await finish(ports, message.taskId, {
+    to: 'failed',
+    error: `the worker did not finish after ${receiveCount} attempts (dead-letter queue)`,
+  });
+  return done ? 'failed' : 'skipped';
+}
+
+async function finish(
+  ports: WorkerPorts,
+  taskId: string,
+  change: Parameters<TaskStore['transition']>[1],
+) {
+  const done = await ports.tasks.transition(taskId, change);
+  if (!done) return undefined;
+  ports.log.info(`task ${done.status}`, { taskId, taskType: done.taskType, error: done.error });
+  await announce(ports, done);
+  await notifyChat(ports, done);
+  return done;
+}
+
+async function announce(ports: WorkerPorts, task: Task): Promise<void> {
+  const report = await publishTaskUpdate(ports.updates, task);
+  ports.log.debug('task update pushed', { taskId: task.taskId, status: task.status, ...report });
+}
+
+async function notifyChat(ports: WorkerPorts, task: Task): Promise<void> {
+  const outcome = await ports.chat.notify(task);
+  if (outcome.kind === 'later') {
+    ports.log.info('chat notification deferred', { taskId: task.taskId, ...outcome });
+    await ports.requeueNotify(task, outcome.delaySeconds);
+  } else if (outcome.kind === 'skipped') {
+    ports.log.debug('no chat notification', { taskId: task.taskId, reason: outcome.reason });
+  }
+}
+
+async function storeLargeResult(ports: WorkerPorts, task: Task, result: unknown): Promise<unknown> {
+  const json = JSON.stringify(result ?? null);
+  if (Buffer.byteLength(json) <= INLINE_RESULT_BYTES) return result;
+  const ref = await ports.artifacts.put({
+    key: `results/${task.taskId}.json`,
+    name: `${task.taskId}.json`,
+    body: Buffer.from(json),
+    contentType: 'application/json',
+  });
+  return {
+    stored: true,
+    resultUrl: await ports.artifacts.link(ref.key, RESULT_LINK_SECONDS),
+    artifact: ref,
+  };
+}
+
+function runContext(
+  ports: WorkerPorts,
+  task: Task,
+  signal: AbortSignal,
+  servers: Readonly<Record<string, ResolvedServer>>,
+): TaskRunContext {
+  let lastProgressAt = 0;
+  return {
+    task,
+    artifacts: ports.artifacts,
+    servers,
+    fetch: ports.fetch,
+    log: ports.log,
+    signal,
+    async progress(fraction: number) {
+      const now = ports.clock.now().getTime();
+      if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+      lastProgressAt = now;
+      const updated = await ports.tasks.setProgress(
+        task.taskId,
+        Math.max(0, Math.min(1, fraction)),
+      );
+      if (updated) await announce(ports, updated);
+    },
+    async chain(taskType: string, args: Record<string, unknown>) {
+      const { task: child } = await submitTask(ports.submit, {
+        taskType,
+        args,
+        source: 'chain',
+        requester: task.requester,
+        parentTaskId: task.taskId,
+        // A re-run of the parent queues the same child, not a second one.
+        dedupeKey: `${task.taskId}:${taskType}`,
+      });
+      return child.taskId;
+    },
+  };
+}

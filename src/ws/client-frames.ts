@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { AppError } from '../errors/app-error';
+import { clientTypeSchema, groupSchema, MAX_GROUPS_PER_CONNECTION } from '../names/names';
+
+/**
+ * Largest client frame we accept. API Gateway itself caps a frame at 32 KB and a message at
+ * 128 KB and drops the connection past that; we refuse anything larger with `too_large` while
+ * keeping the connection open.
+ */
+export const MAX_CLIENT_FRAME_BYTES = 32 * 1024;
+
+const requestId = z.string().min(1).max(128).optional();
+
+const registerFrame = z.strictObject({
+  action: z.literal('register'),
+  clientType: clientTypeSchema,
+  groups: z.array(groupSchema).max(MAX_GROUPS_PER_CONNECTION).optional(),
+  requestId,
+});
+const joinFrame = z.strictObject({ action: z.literal('join'), group: groupSchema, requestId });
+const leaveFrame = z.strictObject({ action: z.literal('leave'), group: groupSchema, requestId });
+const pingFrame = z.strictObject({ action: z.literal('ping'), requestId });
+const submitFrame = z.strictObject({
+  action: z.literal('submit'),
+  taskType: z.string().min(1).max(64),
+  args: z.union([z.array(z.string()).max(32), z.record(z.string(), z.unknown())]),
+  requestId,
+});
+
+const schemas = {
+  register: registerFrame,
+  join: joinFrame,
+  leave: leaveFrame,
+  ping: pingFrame,
+  submit: submitFrame,
+} as const;
+
+/** The actions a client may send. */
+export type ClientAction = keyof typeof schemas;
+export const CLIENT_ACTIONS = Object.keys(schemas) as ClientAction[];
+
+/** A validated client frame. */
+export type ClientFrame = z.infer<(typeof schemas)[ClientAction]>;
+
+/** The result of reading a client frame: the frame, or the error to answer with. */
+export type ParsedClientFrame =
+  | { readonly ok: true; readonly frame: ClientFrame }
+  | { readonly ok: false; readonly error: AppError; readonly requestId?: string };
+
+const isClientAction = (a: unknown): a is ClientAction =>
+  typeof a === 'string' && Object.prototype.hasOwnProperty.call(schemas, a);
+
+/** Formats the first zod issue as `field: message`. */
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid frame';
+  const path = issue.path.join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+/**
+ * Reads a raw WebSocket message: size, JSON, action, then the action's fields. Never throws;
+ * the error carries the `requestId` the client sent when it could be read.
+ */
+export function parseClientFrame(body: string | null | undefined): ParsedClientFrame {
+  if (body === null || body === undefined || body.length === 0) {
+    return { ok: false, error: new AppError('bad_request', 'empty message: send a JSON object') };
+  }
+  if (Buffer.byteLength(body, 'utf8') > MAX_CLIENT_FRAME_BYTES) {
+    return {
+      ok: false,
+      error: new AppError('too_large', `message over ${MAX_CLIENT_FRAME_BYTES} bytes`),
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return { ok: false, error: new AppError('bad_request', 'message is not valid JSON') };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, error: new AppError('bad_request', 'message must be a JSON object') };
+  }
+  const fields = raw as Record<string, unknown>;
+  const rid = typeof fields.requestId === 'string' ? fields.requestId.slice(0, 128) : undefined;
+  const fail = (error: AppError): ParsedClientFrame => ({
+    ok: false,
+    error,
+    ...(rid ? { requestId: rid } : {}),
+  });
+  if (fields.action === undefined) {
+    return fail(new AppError('bad_request', 'missing "action"'));
+  }
+  if (!isClientAction(fields.action)) {
+    const known = CLIENT_ACTIONS.join(', ');
+    return fail(new AppError('unknown_action', `unknown action; use one of: ${known}`));
+  }
+  const parsed = schemas[fields.action].safeParse(fields);
+  if (!parsed.success) return fail(new AppError('bad_request', describeIssue(parsed.error)));
+  return { ok: true, frame: parsed.data };
+}

@@ -1,0 +1,131 @@
+import { CONNECTIONS_TABLE } from '../../../src/connections/schema';
+import { TASKS_TABLE } from '../../../src/tasks/schema';
+import type { TableSchema } from '../../../lib/constructs/schema-table';
+import { IDEMPOTENCY_TABLE } from '../../../lib/taskwire-stack';
+import {
+  logicalIdOf,
+  resourceById,
+  type GetTaskwire,
+  type TemplateResource,
+} from '../support/taskwire-template';
+
+// Set by the test file that registers the suite; read only inside tests.
+let get: GetTaskwire = () => {
+  throw new Error('suite used before its test file registered it');
+};
+
+interface KeySchemaElement {
+  readonly AttributeName: string;
+  readonly KeyType: 'HASH' | 'RANGE';
+}
+
+interface GsiJson {
+  readonly IndexName: string;
+  readonly KeySchema: KeySchemaElement[];
+  readonly Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
+}
+
+const tables: [string, TableSchema, 'connections' | 'tasks' | 'idempotency'][] = [
+  ['connections', CONNECTIONS_TABLE, 'connections'],
+  ['tasks', TASKS_TABLE, 'tasks'],
+  ['idempotency', IDEMPOTENCY_TABLE, 'idempotency'],
+];
+
+const indexesOf = (schema: TableSchema) => Object.entries(schema.indexes ?? {});
+
+/** Registers the table tests (connections, tasks and idempotency, from their schemas). */
+export function describeTables(getTaskwire: GetTaskwire): void {
+  get = getTaskwire;
+
+  describe.each(tables)('%s table', (_name, schema, key) => {
+    const tableOf = (): TemplateResource =>
+      resourceById(get().template, logicalIdOf(get().stack[key].table));
+
+    it('is keyed as the shared schema says, with string keys and on-demand billing', () => {
+      // Prepare
+      const expectedKeys: KeySchemaElement[] = [
+        { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+        ...(schema.sortKey ? [{ AttributeName: schema.sortKey, KeyType: 'RANGE' as const }] : []),
+      ];
+      // Act
+      const table = tableOf();
+      // Assess
+      expect(table.Properties?.KeySchema).toEqual(expectedKeys);
+      expect(table.Properties?.BillingMode).toBe('PAY_PER_REQUEST');
+      const attributes = table.Properties?.AttributeDefinitions as { AttributeType: string }[];
+      expect(attributes.every((attribute) => attribute.AttributeType === 'S')).toBe(true);
+    });
+
+    it(`expires items by TTL on ${schema.ttlAttribute}`, () => {
+      // Prepare / Act
+      const table = tableOf();
+      // Assess
+      expect(table.Properties?.TimeToLiveSpecification).toEqual({
+        AttributeName: schema.ttlAttribute,
+        Enabled: true,
+      });
+    });
+
+    // Skipped for a table without indexes (the idempotency table).
+    it.each(indexesOf(schema))('has GSI %s with its keys and projection', (indexName, index) => {
+      // Prepare
+      const indexes = tableOf().Properties?.GlobalSecondaryIndexes as GsiJson[];
+      const include = index.include ?? [];
+      // Act
+      const gsi = indexes.find((candidate) => candidate.IndexName === indexName);
+      // Assess
+      expect(gsi).toEqual({
+        IndexName: indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' }] : []),
+        ],
+        Projection:
+          include.length > 0
+            ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...include] }
+            : { ProjectionType: 'KEYS_ONLY' },
+      });
+    });
+
+    it('has no index the schema does not declare', () => {
+      // Prepare / Act
+      const indexes = (
+        (tableOf().Properties?.GlobalSecondaryIndexes as GsiJson[] | undefined) ?? []
+      ).map((gsi) => gsi.IndexName);
+      // Assess
+      expect(indexes.sort()).toEqual(
+        indexesOf(schema)
+          .map(([name]) => name)
+          .sort(),
+      );
+    });
+
+    it('keeps point-in-time recovery and AWS-managed encryption on', () => {
+      // Prepare / Act
+      const table = tableOf();
+      // Assess
+      expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+      // SSEEnabled without a key id is KMS with the AWS managed key (aws/dynamodb).
+      expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
+    });
+
+    it('is retained when the stack is deleted (no dev context)', () => {
+      // Prepare / Act
+      const table = tableOf();
+      // Assess
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    });
+  });
+
+  it('outputs the connections table name', () => {
+    // Prepare
+    const table = get().stack.connections.table;
+    // Act
+    const outputs = get().template.findOutputs('ConnectionsTableName');
+    // Assess
+    expect(outputs.ConnectionsTableName?.Value).toEqual({ Ref: logicalIdOf(table) });
+  });
+}

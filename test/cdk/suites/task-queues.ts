@@ -1,0 +1,157 @@
+import { TASK_WORKERS } from '../../../lambdas/catalog';
+import { TASK_QUEUE_SETTINGS } from '../../../src/tasks/queues';
+import { TASK_TYPE_NAMES } from '../../../src/tasks/registry';
+import { DEAD_LETTER_CONSUMER } from '../../../lib/taskwire-stack';
+import {
+  logicalIdOf,
+  resourceById,
+  resourcesOfType,
+  type GetTaskwire,
+  type TemplateResource,
+} from '../support/taskwire-template';
+
+// Set by the test file that registers the suite; read only inside tests.
+let get: GetTaskwire = () => {
+  throw new Error('suite used before its test file registered it');
+};
+
+function queuesOf(taskType: string) {
+  const { queue, deadLetterQueue } = get().stack.taskQueues.of(taskType);
+  return {
+    queueId: logicalIdOf(queue),
+    dlqId: logicalIdOf(deadLetterQueue),
+    queue: resourceById(get().template, logicalIdOf(queue)),
+    dlq: resourceById(get().template, logicalIdOf(deadLetterQueue)),
+  };
+}
+
+/** Event source mappings of a function: queue logical id → mapping properties. */
+function mappingsOf(fnLogicalId: string): Map<string, Record<string, unknown>> {
+  const mappings = Object.values(
+    resourcesOfType(get().template, 'AWS::Lambda::EventSourceMapping'),
+  ).filter((mapping: TemplateResource) => {
+    const target = mapping.Properties?.FunctionName as { Ref?: string } | undefined;
+    return target?.Ref === fnLogicalId;
+  });
+  return new Map(
+    mappings.map((mapping) => {
+      const source = mapping.Properties?.EventSourceArn as { 'Fn::GetAtt': [string, string] };
+      return [source['Fn::GetAtt'][0], mapping.Properties ?? {}];
+    }),
+  );
+}
+
+/** Registers the task queue and worker wiring tests. */
+export function describeTaskQueues(getTaskwire: GetTaskwire): void {
+  get = getTaskwire;
+
+  describe('task queues and workers', () => {
+    it('has one worker per registered task type', () => {
+      // Prepare / Act
+      const taskTypes = Object.keys(TASK_WORKERS);
+      // Assess
+      expect(taskTypes.sort()).toEqual([...TASK_TYPE_NAMES].sort());
+    });
+
+    it.each(Object.entries(TASK_WORKERS))(
+      'gives %s a queue sized for its worker, redriving to its own DLQ',
+      (taskType, worker) => {
+        // Prepare / Act
+        const { queue, dlq, dlqId } = queuesOf(taskType);
+        // Assess
+        expect(queue.Properties).toMatchObject({
+          VisibilityTimeout: TASK_QUEUE_SETTINGS.visibilityFactor * worker.timeoutSeconds,
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+            maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
+          },
+          SqsManagedSseEnabled: true,
+        });
+        expect(dlq.Properties).toMatchObject({
+          MessageRetentionPeriod: 14 * 24 * 60 * 60,
+          SqsManagedSseEnabled: true,
+        });
+      },
+    );
+
+    it('refuses non-TLS access to every queue', () => {
+      // Prepare
+      const policies = Object.values(resourcesOfType(get().template, 'AWS::SQS::QueuePolicy'));
+      // Act
+      const guarded = new Set(
+        policies
+          .filter((policy) => JSON.stringify(policy.Properties).includes('aws:SecureTransport'))
+          .flatMap((policy) => (policy.Properties?.Queues as { Ref: string }[]).map((q) => q.Ref)),
+      );
+      // Assess
+      for (const taskType of Object.keys(TASK_WORKERS)) {
+        const { queueId, dlqId } = queuesOf(taskType);
+        expect([guarded.has(queueId), guarded.has(dlqId)]).toEqual([true, true]);
+      }
+    });
+
+    it.each(Object.entries(TASK_WORKERS))(
+      'has the %s worker consume its queue with partial batch failures',
+      (taskType, worker) => {
+        // Prepare
+        const fn = get().stack.functions.worker(taskType);
+        const { queueId } = queuesOf(taskType);
+        // Act
+        const mappings = mappingsOf(logicalIdOf(fn.function));
+        // Assess
+        expect([...mappings.keys()]).toEqual([queueId]);
+        expect(mappings.get(queueId)).toMatchObject({
+          BatchSize: worker.batchSize,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      },
+    );
+
+    it(`has ${DEAD_LETTER_CONSUMER} consume every dead-letter queue, and nothing else`, () => {
+      // Prepare
+      const fn = get().stack.functions.byName[DEAD_LETTER_CONSUMER];
+      const dlqIds = Object.keys(TASK_WORKERS).map((taskType) => queuesOf(taskType).dlqId);
+      // Act
+      const mappings = mappingsOf(logicalIdOf(fn.function));
+      // Assess
+      expect([...mappings.keys()].sort()).toEqual(dlqIds.sort());
+      for (const mapping of mappings.values()) {
+        expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      }
+    });
+  });
+
+  describe('artifacts bucket', () => {
+    it('is private, TLS-only, encrypted, logged and expiring', () => {
+      // Prepare
+      const { bucket, accessLogs } = get().stack.artifacts;
+      // Act
+      const resource = resourceById(get().template, logicalIdOf(bucket));
+      const policies = Object.values(resourcesOfType(get().template, 'AWS::S3::BucketPolicy'));
+      // Assess
+      expect(resource.Properties).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: logicalIdOf(accessLogs) } },
+        LifecycleConfiguration: {
+          Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
+        },
+      });
+      const own = policies.find(
+        (policy) =>
+          JSON.stringify(policy.Properties?.Bucket) ===
+          JSON.stringify({ Ref: logicalIdOf(bucket) }),
+      );
+      expect(JSON.stringify(own?.Properties)).toContain('aws:SecureTransport');
+    });
+  });
+}

@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { Log } from '../src/ports/log';
 
 /**
  * The small shared harness of `npm run bench`: what a section is, statistics, timing, a table
@@ -131,11 +132,80 @@ export async function mapLimit<T, R>(
   return out;
 }
 
+/** p50 / p99 / mean / min / max of a sample, in its own unit. */
+export interface Distribution {
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Summarises a non-empty sample (percentiles as {@link percentile}). */
+export function distribution(values: readonly number[]): Distribution {
+  if (values.length === 0) throw new Error('distribution of no values');
+  return {
+    count: values.length,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+/** A distribution rounded for results.json. */
+export const roundDistribution = (d: Distribution, decimals = 2): JsonObject => ({
+  count: d.count,
+  p50: round(d.p50, decimals),
+  p99: round(d.p99, decimals),
+  mean: round(d.mean, decimals),
+  min: round(d.min, decimals),
+  max: round(d.max, decimals),
+});
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Splits a list into pages of at most `size`. */
 export function pages<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+/** A log that counts warnings and errors and keeps the first few (for a section's report). */
+export interface CollectingLog extends Log {
+  readonly entries: string[];
+  /** Warnings and errors so far. */
+  count: number;
+  /** How often each info message was logged (e.g. 'chat notification deferred'). */
+  readonly infoCounts: Map<string, number>;
+}
+
+export function collectingLog(limit = 10): CollectingLog {
+  const entries: string[] = [];
+  const infoCounts = new Map<string, number>();
+  const log: CollectingLog = {
+    entries,
+    count: 0,
+    infoCounts,
+    debug() {},
+    info: (message: string) => void infoCounts.set(message, (infoCounts.get(message) ?? 0) + 1),
+    warn: (message: string, ...attributes: Record<string, unknown>[]) =>
+      keep('warn', message, attributes),
+    error: (message: string, ...attributes: Record<string, unknown>[]) =>
+      keep('error', message, attributes),
+  };
+  function keep(level: string, message: string, attributes: Record<string, unknown>[]) {
+    log.count++;
+    if (entries.length < limit) entries.push(`${level}: ${message} ${JSON.stringify(attributes)}`);
+  }
+  return log;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@ import {
   writeSectionResult,
 } from './harness';
 import { bundlesSection } from './sections/bundles';
+import { callbackSection } from './sections/callback';
 import { pushSection } from './sections/push';
+import { tasksSection } from './sections/tasks';
 
 /**
  * `npm run bench` runs every section below in order; `npm run bench -- <name> [<name>…]` runs
@@ -21,7 +23,7 @@ import { pushSection } from './sections/push';
  * To add a section: create bench/sections/<name>.ts exporting a `Section` (see harness.ts) and
  * append it to this list.
  */
-const SECTIONS: readonly Section[] = [bundlesSection, pushSection];
+const SECTIONS: readonly Section[] = [bundlesSection, pushSection, callbackSection, tasksSection];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');

@@ -13,7 +13,10 @@ export type FunctionName =
   | 'wsMessage'
   | 'httpApi'
   | 'wecomCallback'
-  | 'deadLetter';
+  | 'deadLetter'
+  | 'fanout'
+  | 'scheduler'
+  | 'connectionSweeper';
 
 /** A permission or setting a function needs; the stack maps each to grants and environment. */
 export type Need =
@@ -29,7 +32,9 @@ export type Need =
   | 'artifacts'
   | 'idempotency'
   | 'downloadCredentials'
-  | 'chatWebhook';
+  | 'chatWebhook'
+  | 'messages'
+  | 'fanoutQueue';
 
 /** What a function needs from the stack; the stack turns `needs` into least-privilege grants. */
 export interface FunctionSpec {
@@ -39,6 +44,10 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly needs: readonly Need[];
+  /** An EventBridge schedule that invokes the function (e.g. `rate(1 minute)`). */
+  readonly schedule?: string;
+  /** The queue whose messages invoke the function (besides task queues, wired by type). */
+  readonly consumes?: 'fanout';
 }
 
 /** What every task worker needs: its queue's tasks, the chain, pushes, files and the chat. */
@@ -85,10 +94,20 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   httpApi: {
     entry: 'lambdas/http/api.ts',
-    description: 'HTTP API: health, tasks, push to users/groups/all, presence, stats',
+    description: 'HTTP API: health, tasks, push to users/groups/all, schedules, presence, stats',
     timeoutSeconds: 29,
     memoryMb: 512,
-    needs: ['connections:write', 'push', 'authSecret', 'tasks:write', 'queues:send', 'taskConfig'],
+    needs: [
+      'connections:write',
+      'push',
+      'authSecret',
+      'tasks:write',
+      'queues:send',
+      'taskConfig',
+      'messages',
+      'fanoutQueue',
+      'artifacts',
+    ],
   },
   wecomCallback: {
     entry: 'lambdas/http/wecom-callback.ts',
@@ -104,6 +123,30 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 30,
     memoryMb: 256,
     needs: WORKER_NEEDS,
+  },
+  fanout: {
+    entry: 'lambdas/workers/fanout.ts',
+    description: 'Pushes batches of large deliveries and due scheduled messages',
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    needs: ['connections:write', 'push', 'messages', 'fanoutQueue', 'artifacts', 'idempotency'],
+    consumes: 'fanout',
+  },
+  scheduler: {
+    entry: 'lambdas/workers/scheduler.ts',
+    description: 'Every minute: queues scheduled messages that fall due',
+    timeoutSeconds: 50,
+    memoryMb: 256,
+    needs: ['messages', 'fanoutQueue'],
+    schedule: 'rate(1 minute)',
+  },
+  connectionSweeper: {
+    entry: 'lambdas/workers/connection-sweeper.ts',
+    description: 'Removes records of connections dropped without a $disconnect',
+    timeoutSeconds: 300,
+    memoryMb: 256,
+    needs: ['connections:write', 'push'],
+    schedule: 'rate(15 minutes)',
   },
 };
 
@@ -166,6 +209,9 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/broadcast', fn: 'httpApi' },
   { method: 'GET', path: '/users/{userId}/presence', fn: 'httpApi' },
   { method: 'GET', path: '/stats', fn: 'httpApi' },
+  { method: 'GET', path: '/deliveries/{deliveryId}', fn: 'httpApi' },
+  { method: 'GET', path: '/scheduled/{scheduledId}', fn: 'httpApi' },
+  { method: 'DELETE', path: '/scheduled/{scheduledId}', fn: 'httpApi' },
   { method: 'POST', path: '/tasks', fn: 'httpApi' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'httpApi' },
   { method: 'GET', path: '/wecom/callback', fn: 'wecomCallback' },
@@ -201,4 +247,8 @@ export const ENV = {
   wecomWebhookUrl: 'WECOM_WEBHOOK_URL',
   /** Comma-separated hosts a webhook may point at (default WeCom's). */
   wecomWebhookHosts: 'WECOM_WEBHOOK_HOSTS',
+  /** DynamoDB table of async deliveries and scheduled messages. */
+  messagesTable: 'MESSAGES_TABLE',
+  /** SQS queue of fan-out batches and due scheduled messages. */
+  fanoutQueueUrl: 'FANOUT_QUEUE_URL',
 } as const;

@@ -11,7 +11,7 @@ import type { IConstruct } from 'constructs';
  * subtree) and carries a reason; there is deliberately no stack-wide helper.
  */
 
-/** A rule id of the AwsSolutions pack, optionally with a finding: `AwsSolutions-IAM5[Resource::*]`. */
+/** An AwsSolutions rule id, optionally with one finding: `AwsSolutions-IAM5[Resource::*]`. */
 export type AwsSolutionsRuleId = `AwsSolutions-${string}`;
 
 /** Shorter reasons are almost always "not needed"-style hand-waving; make the author say why. */

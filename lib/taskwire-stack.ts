@@ -4,12 +4,14 @@ import type { Construct } from 'constructs';
 import {
   FUNCTIONS,
   HTTP_ROUTES,
+  type FunctionSpec,
   TASK_WORKERS,
   WS_AUTHORIZER,
   WS_ROUTES,
   type FunctionName,
 } from '../lambdas/catalog';
 import { CONNECTIONS_TABLE } from '../src/connections/schema';
+import { MESSAGES_TABLE } from '../src/deliveries/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
 import { ApiGatewayAccount } from './constructs/api-gateway-account';
 import { ArtifactsBucket } from './constructs/artifacts-bucket';
@@ -20,6 +22,7 @@ import { OperatorSecret } from './constructs/operator-secret';
 import { SchemaTable, type TableSchema } from './constructs/schema-table';
 import { TaskQueues } from './constructs/task-queues';
 import { TaskwireWebSocketApi } from './constructs/websocket-api';
+import { WorkQueue } from './constructs/work-queue';
 import { readChatSettings, readTaskSettings } from './function-settings';
 import { readStackConfig, type StackConfig } from './stack-config';
 
@@ -34,6 +37,9 @@ export const IDEMPOTENCY_TABLE: TableSchema = { partitionKey: 'id', ttlAttribute
 
 /** The catalog function that consumes every task dead-letter queue. */
 export const DEAD_LETTER_CONSUMER: FunctionName = 'deadLetter';
+
+/** Queues a catalog function can consume (`consumes`), besides the task queues. */
+export type ConsumableQueue = NonNullable<FunctionSpec['consumes']>;
 
 /** Properties of {@link TaskwireStack}. */
 export interface TaskwireStackProps extends StackProps {
@@ -52,7 +58,9 @@ export class TaskwireStack extends Stack {
   public readonly connections: SchemaTable;
   public readonly tasks: SchemaTable;
   public readonly idempotency: SchemaTable;
+  public readonly messages: SchemaTable;
   public readonly taskQueues: TaskQueues;
+  public readonly fanoutQueue: WorkQueue;
   public readonly artifacts: ArtifactsBucket;
   public readonly authSecret: AuthSecret;
   public readonly wecomSecret: OperatorSecret;
@@ -76,6 +84,11 @@ export class TaskwireStack extends Stack {
     this.tasks = new SchemaTable(this, 'Tasks', { schema: TASKS_TABLE, removalPolicy });
     this.idempotency = new SchemaTable(this, 'Idempotency', {
       schema: IDEMPOTENCY_TABLE,
+      removalPolicy,
+    });
+    this.messages = new SchemaTable(this, 'Messages', { schema: MESSAGES_TABLE, removalPolicy });
+    this.fanoutQueue = new WorkQueue(this, 'FanoutQueue', {
+      consumerTimeoutSeconds: longestConsumerTimeout('fanout'),
       removalPolicy,
     });
     this.taskQueues = new TaskQueues(this, 'TaskQueues', {
@@ -132,10 +145,16 @@ export class TaskwireStack extends Stack {
       removalPolicy,
     });
 
+    // Queue consumers: each task type's worker, the task DLQs' consumer, and `consumes`.
     for (const [taskType, worker] of Object.entries(TASK_WORKERS)) {
-      this.taskQueues.subscribe(taskType, this.functions.worker(taskType), worker.batchSize);
+      this.taskQueues.of(taskType).subscribe(this.functions.worker(taskType), worker.batchSize);
     }
     this.taskQueues.subscribeDeadLetters(this.functions.byName[DEAD_LETTER_CONSUMER]);
+    // A mapped type: a new `consumes` value in the catalog fails to compile until it is here.
+    const consumable: { readonly [Q in ConsumableQueue]: WorkQueue } = { fanout: this.fanoutQueue };
+    for (const fn of this.functions.all()) {
+      if (fn.spec.consumes) consumable[fn.spec.consumes].subscribe(fn);
+    }
 
     const taskSettings = readTaskSettings(this.node);
     if (!taskSettings) this.warnTaskSettingsMissing();
@@ -145,7 +164,9 @@ export class TaskwireStack extends Stack {
       connectionsTable: this.connections,
       tasksTable: this.tasks,
       idempotencyTable: this.idempotency,
+      messagesTable: this.messages,
       taskQueues: this.taskQueues,
+      fanoutQueue: this.fanoutQueue,
       artifacts: this.artifacts,
       authSecret: this.authSecret.secret,
       wecomSecret: this.wecomSecret.secret,
@@ -207,6 +228,17 @@ export class TaskwireStack extends Stack {
     };
     for (const [id, output] of Object.entries(outputs)) new CfnOutput(this, id, output);
   }
+}
+
+/**
+ * The longest timeout among the catalog functions that consume a queue: the queue's visibility
+ * timeout is sized for it. 30 s (Lambda's default timeout) when nothing consumes it yet.
+ */
+function longestConsumerTimeout(queue: ConsumableQueue): number {
+  const timeouts = Object.values<FunctionSpec>(FUNCTIONS)
+    .filter((spec) => spec.consumes === queue)
+    .map((spec) => spec.timeoutSeconds);
+  return Math.max(30, ...timeouts);
 }
 
 /** Adds the Taskwire stack to an app (or stage); bin/ and the tests both build it this way. */

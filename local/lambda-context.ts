@@ -6,7 +6,11 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda-types';
  * A Lambda context for a local invocation with the function's timeout, so code that asks how
  * much time is left (Powertools Idempotency, the worker's deadline) behaves as in Lambda.
  */
-export function localLambdaContext(functionName: string, timeoutSeconds: number, memoryMb = 512): Context {
+export function localLambdaContext(
+  functionName: string,
+  timeoutSeconds: number,
+  memoryMb = 512,
+): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -53,6 +53,17 @@ import { startQueuePoller } from './sqs-poller';
 import { createLocalTables, LOCAL_TABLES } from './tables';
 import { type ChatPost, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 import { DEV_WECOM } from './wecom-dev';
+import { every } from './timer';
+import { DynamoMessageStore } from '../src/deliveries/dynamo-message-store';
+import { SqsFanoutQueue } from '../src/deliveries/sqs-fanout-queue';
+import type { FanoutPorts } from '../src/deliveries/fanout';
+import type { SweepReport } from '../src/connections/sweep';
+import { createFanoutHandler } from '../lambdas/workers/fanout';
+import { createSchedulerHandler } from '../lambdas/workers/scheduler';
+import { createConnectionSweeperHandler } from '../lambdas/workers/connection-sweeper';
+
+/** The local fan-out queue's name. */
+export const FANOUT_QUEUE = 'taskwire-fanout';
 import { startWsGateway, type WsGateway } from './ws-gateway';
 
 /** Options of {@link startLocalRuntime}; every port defaults to 0 (a free one). */
@@ -83,6 +94,12 @@ export interface LocalRuntimeOptions {
   readonly onChatMessage?: (post: ChatPost) => void;
   /** `fetch` for task downloads and chat webhooks (default the global one). */
   readonly fetch?: typeof fetch;
+  /** Audiences larger than this go through the fan-out queue (default 2000). */
+  readonly inlineFanoutLimit?: number;
+  /** How often the scheduled-message sweep runs (default 200 ms: sends land within a second). */
+  readonly scheduleSweepMs?: number;
+  /** How often dropped connections are swept (default 60 s; 0 = only on demand). */
+  readonly connectionSweepMs?: number;
 }
 
 /** A running local Taskwire. */
@@ -103,6 +120,9 @@ export interface LocalRuntime {
   readonly wecom: WecomSettings;
   /** The local stand-in for the WeCom group robot, and what it received. */
   readonly chat: WebhookReceiver;
+  readonly messages: DynamoMessageStore;
+  /** Runs the dropped-connection sweep now (it also runs on its interval). */
+  sweepConnections(): Promise<SweepReport>;
   stop(): Promise<void>;
 }
 
@@ -175,11 +195,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const sqsEmulator = keep(
       await startSqs({
         host,
-        queues: TASK_TYPE_NAMES.map((t) => ({
-          name: queueNameOf(t),
-          visibilityTimeoutSeconds: options.queueVisibilitySeconds ?? 30,
-          maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
-        })),
+        queues: [
+          ...TASK_TYPE_NAMES.map((t) => ({
+            name: queueNameOf(t),
+            visibilityTimeoutSeconds: options.queueVisibilitySeconds ?? 30,
+            maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
+          })),
+          {
+            name: FANOUT_QUEUE,
+            visibilityTimeoutSeconds: options.queueVisibilitySeconds ?? 30,
+            maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
+          },
+        ],
       }),
     );
     const sqs = new SQSClient(localClientConfig(sqsEmulator.endpoint));
@@ -239,6 +266,36 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       log,
     };
+    const messages = new DynamoMessageStore(doc, LOCAL_TABLES.messages, clock);
+    const fanoutQueue = new SqsFanoutQueue(sqs, sqsEmulator.urls[FANOUT_QUEUE] ?? '');
+    const fanoutPorts: FanoutPorts = {
+      store,
+      pusher,
+      messages,
+      fanout: fanoutQueue,
+      artifacts,
+      frames,
+      clock,
+      log,
+      ...(options.inlineFanoutLimit !== undefined
+        ? { inlineLimit: options.inlineFanoutLimit }
+        : {}),
+    };
+    const idempotencyStore = new DynamoDBPersistenceLayer({
+      tableName: LOCAL_TABLES.idempotency,
+      awsSdkV3Client: ddb,
+    });
+    const sweeper = createConnectionSweeperHandler({
+      store,
+      isGone: (id) => pusher.isGone(id),
+      log,
+    });
+    const scheduler = createSchedulerHandler({
+      schedule: { messages, fanout: fanoutQueue, clock },
+      log,
+      // Locally the sweep runs so often that it queues messages only once they are due.
+      horizonMs: 0,
+    });
     const wecom = options.wecom ?? DEV_WECOM;
     const wecomKeys = wecomKeysOf(wecom, 'local settings');
 
@@ -247,7 +304,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       wsConnect: createConnectHandler({ store, log }),
       wsDisconnect: createDisconnectHandler({ store, log }),
       wsMessage: createMessageHandler({ store, log, clock, submit, pusher }),
-      httpApi: createApiHandler({ store, pusher, secret, log, clock, submit }),
+      httpApi: createApiHandler({
+        store,
+        pusher,
+        secret,
+        log,
+        clock,
+        submit,
+        messages,
+        fanout: fanoutQueue,
+        artifacts,
+        ...(options.inlineFanoutLimit !== undefined
+          ? { inlineLimit: options.inlineFanoutLimit }
+          : {}),
+      }),
       wecomCallback: createWecomCallbackHandler({
         keys: () => Promise.resolve(wecomKeys),
         submit,
@@ -256,6 +326,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         clock,
       }),
       deadLetter: createDeadLetterHandler({ worker, log }) as LocalHandler,
+      fanout: createFanoutHandler({ fanout: fanoutPorts, idempotencyStore }) as LocalHandler,
+      scheduler,
+      connectionSweeper: sweeper,
     };
     gateway.setRoutes({
       authorizer: handlers[WS_AUTHORIZER],
@@ -267,12 +340,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ]);
     http.setFallback(handlers.httpApi);
 
+    const arn = (name: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+    const fanoutHandler = createFanoutHandler({ fanout: fanoutPorts, idempotencyStore });
+    const fanoutPoller = startQueuePoller({
+      sqs,
+      queueUrl: sqsEmulator.urls[FANOUT_QUEUE] ?? '',
+      queueArn: arn(FANOUT_QUEUE),
+      handler: (event) => fanoutHandler(event, localLambdaContext('fanout', 60)),
+      log,
+      // Short polls: a due scheduled message must not wait out a long poll.
+      waitTimeSeconds: 0,
+      maxConcurrentBatches: 4,
+    });
+    keep({ close: () => fanoutPoller.stop() });
+    keep(every(options.scheduleSweepMs ?? 200, () => scheduler(), log));
+    if ((options.connectionSweepMs ?? 60_000) > 0) {
+      keep(every(options.connectionSweepMs ?? 60_000, () => sweeper(), log));
+    }
+
     if (options.workers ?? true) {
-      const idempotencyStore = new DynamoDBPersistenceLayer({
-        tableName: LOCAL_TABLES.idempotency,
-        awsSdkV3Client: ddb,
-      });
-      const arn = (name: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
       const deadLetter = createDeadLetterHandler({ worker, log });
       const pollers = TASK_TYPE_NAMES.flatMap((taskType) => {
         const spec = TASK_WORKERS[taskType];
@@ -284,7 +370,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             sqs,
             queueUrl: sqsEmulator.urls[name] ?? '',
             queueArn: arn(name),
-            handler: (event) => handler(event, localLambdaContext(`worker-${taskType}`, timeoutSeconds)),
+            handler: (event) =>
+              handler(event, localLambdaContext(`worker-${taskType}`, timeoutSeconds)),
             log,
             batchSize: spec?.batchSize ?? 5,
           }),
@@ -316,6 +403,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sampleServerUrl: samples.url,
       wecom,
       chat,
+      messages,
+      sweepConnections: () => sweeper(),
       stop,
     };
   } catch (e) {

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CONNECTIONS_TABLE } from '../src/connections/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
+import { MESSAGES_TABLE } from '../src/deliveries/schema';
 
 /** A table definition as src/ declares it: keys and INCLUDE-projected indexes, all strings. */
 export interface TableDefinition {
@@ -51,6 +52,7 @@ export const LOCAL_TABLES = {
   connections: 'taskwire-connections',
   tasks: 'taskwire-tasks',
   idempotency: 'taskwire-idempotency',
+  messages: 'taskwire-messages',
 } as const;
 
 /** Powertools Idempotency's table layout: partition key `id`. */
@@ -58,11 +60,13 @@ export const IDEMPOTENCY_TABLE: TableDefinition = { partitionKey: 'id' };
 
 /** Creates the local tables (dynalite is in memory, so every start creates them). */
 export async function createLocalTables(client: DynamoDBClient): Promise<void> {
-  await client.send(
-    new CreateTableCommand(createTableInput(LOCAL_TABLES.connections, CONNECTIONS_TABLE)),
-  );
-  await client.send(new CreateTableCommand(createTableInput(LOCAL_TABLES.tasks, TASKS_TABLE)));
-  await client.send(
-    new CreateTableCommand(createTableInput(LOCAL_TABLES.idempotency, IDEMPOTENCY_TABLE)),
-  );
+  const tables: [string, TableDefinition][] = [
+    [LOCAL_TABLES.connections, CONNECTIONS_TABLE],
+    [LOCAL_TABLES.tasks, TASKS_TABLE],
+    [LOCAL_TABLES.idempotency, IDEMPOTENCY_TABLE],
+    [LOCAL_TABLES.messages, MESSAGES_TABLE],
+  ];
+  for (const [name, def] of tables) {
+    await client.send(new CreateTableCommand(createTableInput(name, def)));
+  }
 }

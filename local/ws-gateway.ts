@@ -61,6 +61,11 @@ export interface WsGateway {
    * disconnect event; its records stay until a push meets 410 or they expire.
    */
   dropWithoutDisconnect(connectionId: string): Promise<void>;
+  /**
+   * Makes the `@connections` POST answer 429 (LimitExceededException) whenever `throttle`
+   * returns true, as API Gateway does past its rate limits (tests of the retry path).
+   */
+  setThrottle(throttle: ((connectionId: string) => boolean) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -110,6 +115,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   const maxDurationMs = options.maxDurationMs ?? GATEWAY_LIMITS.maxDurationMs;
   const live = new Map<string, LiveConnection>();
   let routes: WsRoutes | undefined;
+  let throttle: ((connectionId: string) => boolean) | undefined;
   let domainName = host;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GATEWAY_LIMITS.maxMessageBytes });
@@ -327,6 +333,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
         return fail(413, 'PayloadTooLargeException', 'Message too long');
       }
       if (!conn || conn.socket.readyState !== WebSocket.OPEN) return fail(410, 'GoneException', '');
+      if (throttle?.(connectionId)) return fail(429, 'LimitExceededException', 'Rate exceeded');
       const data = Buffer.concat(chunks);
       await new Promise<void>((resolve) =>
         conn.socket.send(data.toString('utf8'), () => resolve()),
@@ -368,6 +375,9 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       routes = r;
     },
     connectionIds: () => [...live.keys()],
+    setThrottle: (t) => {
+      throttle = t;
+    },
     dropWithoutDisconnect: async (connectionId) => {
       const conn = live.get(connectionId);
       if (!conn) return;

@@ -9,7 +9,11 @@ import { groupSchema, userIdSchema } from '../../src/names/names';
 import { type Clock, systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { frameFactory } from '../../src/push/frames';
-import { notify } from '../../src/push/notify';
+import { buildMessageFrame } from '../../src/push/payload';
+import type { ArtifactStore } from '../../src/artifacts/artifact-store';
+import { deliver } from '../../src/deliveries/deliver';
+import type { FanoutQueue, MessageStore } from '../../src/deliveries/records';
+import { cancelScheduled, parseSendAt, scheduleMessage } from '../../src/deliveries/schedule';
 import type { Pusher } from '../../src/push/pusher';
 import { requireAdmin } from '../shared/admin';
 import { authSecret } from '../shared/auth-secret';
@@ -17,14 +21,15 @@ import { connectionStore, pusher } from '../shared/aws';
 import { errorResult, type HttpResult, json } from '../shared/http';
 import { header, type HttpEvent, httpEventSchema, jsonBody, pathParam } from '../shared/http-event';
 import { submitPorts } from '../shared/tasks';
+import { artifactStore, fanoutQueue, messageStore } from '../shared/messages';
 import { lazyHandler } from '../shared/lazy';
 import { logger } from '../shared/logger';
 
 /**
- * Largest push body accepted inline. API Gateway caps a WebSocket message at 128 KB; the frame
- * envelope needs a little of that.
+ * Largest push body accepted. Data that does not fit API Gateway's 128 KB WebSocket message
+ * travels as a link to the artifact store; Lambda's 6 MB request limit bounds the rest.
  */
-export const MAX_PUSH_BODY_BYTES = 120 * 1024;
+export const MAX_PUSH_BODY_BYTES = 4 * 1024 * 1024;
 /** Largest task submission accepted. */
 export const MAX_SUBMIT_BODY_BYTES = 32 * 1024;
 
@@ -36,6 +41,11 @@ export interface ApiPorts {
   readonly log: Log;
   readonly clock?: Clock;
   readonly submit: SubmitPorts;
+  readonly messages: MessageStore;
+  readonly fanout: FanoutQueue;
+  readonly artifacts: ArtifactStore;
+  /** Audiences larger than this go through the fan-out queue (default 2000). */
+  readonly inlineLimit?: number;
 }
 
 const submitBodySchema = z.strictObject({
@@ -51,7 +61,10 @@ const idempotencyKeySchema = z
 const pushBodySchema = z.strictObject({
   data: z.unknown().refine((v) => v !== undefined, 'data is required'),
   from: z.string().min(1).max(128).optional(),
+  sendAt: z.string().max(64).optional(),
 });
+const scheduledIdSchema = z.string().regex(/^s_[0-9a-f-]{36}$/, 'not a scheduled message id');
+const deliveryIdSchema = z.string().regex(/^d_[0-9a-f-]{36}$/, 'not a delivery id');
 
 type Route = { auth: 'none' | 'admin'; run: (event: HttpEvent) => Promise<HttpResult> };
 
@@ -62,8 +75,28 @@ export function createApiHandler(ports: ApiPorts) {
 
   const push = async (event: HttpEvent, audience: Audience) => {
     const body = jsonBody(event, pushBodySchema, MAX_PUSH_BODY_BYTES);
-    const report = await notify(ports.pusher, frames, audience, body);
-    return json(200, { delivered: report.delivered });
+    const notification = { data: body.data, ...(body.from ? { from: body.from } : {}) };
+    if (body.sendAt !== undefined) {
+      const at = parseSendAt(body.sendAt, clock.now());
+      const scheduled = await scheduleMessage({ ...ports, clock }, audience, notification, at);
+      return json(202, {
+        scheduledId: scheduled.id,
+        status: 'scheduled',
+        sendAt: scheduled.sendAt,
+      });
+    }
+    const frame = await buildMessageFrame(
+      { frames, artifacts: ports.artifacts, now: () => clock.now() },
+      audience,
+      notification,
+    );
+    const result = await deliver({ ...ports, clock }, audience, frame);
+    if (result.mode === 'inline') return json(200, { delivered: result.report.delivered });
+    return json(202, {
+      deliveryId: result.deliveryId,
+      status: 'queued',
+      recipients: result.recipients,
+    });
   };
 
   const routes: Record<string, Route> = {
@@ -77,6 +110,34 @@ export function createApiHandler(ports: ApiPorts) {
       run: (e) => push(e, { kind: 'group', group: pathParam(e, 'group', groupSchema) }),
     },
     'POST /broadcast': { auth: 'admin', run: (e) => push(e, { kind: 'all' }) },
+    'GET /deliveries/{deliveryId}': {
+      auth: 'admin',
+      run: async (e) => {
+        const id = pathParam(e, 'deliveryId', deliveryIdSchema);
+        const d = await ports.messages.getDelivery(id);
+        if (!d) throw notFound(`no delivery ${id}`);
+        const { frame: _frame, kind: _kind, ...progress } = d;
+        return json(200, progress);
+      },
+    },
+    'GET /scheduled/{scheduledId}': {
+      auth: 'admin',
+      run: async (e) => {
+        const id = pathParam(e, 'scheduledId', scheduledIdSchema);
+        const s = await ports.messages.getScheduled(id);
+        if (!s) throw notFound(`no scheduled message ${id}`);
+        const { data: _data, dataKey: _key, kind: _kind, ...rest } = s;
+        return json(200, rest);
+      },
+    },
+    'DELETE /scheduled/{scheduledId}': {
+      auth: 'admin',
+      run: async (e) => {
+        const id = pathParam(e, 'scheduledId', scheduledIdSchema);
+        const cancelled = await cancelScheduled(ports, id);
+        return json(200, { scheduledId: cancelled.id, status: cancelled.state });
+      },
+    },
     'GET /users/{userId}/presence': {
       auth: 'admin',
       run: async (e) => {
@@ -144,5 +205,8 @@ export const handler = lazyHandler(() =>
     secret: authSecret(),
     log: logger,
     submit: submitPorts(),
+    messages: messageStore(),
+    fanout: fanoutQueue(),
+    artifacts: artifactStore(),
   }),
 );

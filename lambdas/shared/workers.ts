@@ -1,10 +1,8 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { ENV } from '../catalog';
-import { S3ArtifactStore } from '../../src/artifacts/s3-artifact-store';
 import { ChatNotifier, WECOM_WEBHOOK_HOSTS } from '../../src/chat/chat-notifier';
 import { DynamoRateLimiter } from '../../src/chat/dynamo-rate-limiter';
 import { systemClock } from '../../src/ports/clock';
@@ -16,6 +14,7 @@ import { connectionStore, documentClient, pusher } from './aws';
 import { requireEnv } from './config';
 import { parseCredentials, resolveServers } from './download-servers';
 import { once } from './lazy';
+import { artifactStore } from './messages';
 import { logger } from './logger';
 import { sqsClient, submitPorts, taskConfig } from './tasks';
 
@@ -37,10 +36,7 @@ export const cloudWorkerPorts = /* @__PURE__ */ once((): WorkerPorts => {
     tasks: submitPorts().tasks,
     updates,
     submit: submitPorts(),
-    artifacts: new S3ArtifactStore({
-      client: new S3Client({}),
-      bucket: requireEnv(process.env, ENV.artifactsBucket),
-    }),
+    artifacts: artifactStore(),
     servers: async () =>
       resolveServers(
         config.servers,
@@ -68,6 +64,15 @@ export const cloudWorkerPorts = /* @__PURE__ */ once((): WorkerPorts => {
     log: logger,
   };
 });
+
+/** Powertools Idempotency's table. */
+export const idempotencyStore = /* @__PURE__ */ once(
+  () =>
+    new DynamoDBPersistenceLayer({
+      tableName: requireEnv(process.env, ENV.idempotencyTable),
+      awsSdkV3Client: new DynamoDBClient({}),
+    }),
+);
 
 /** The task worker's ports, with the idempotency table. */
 export const cloudTaskWorkerPorts = /* @__PURE__ */ once((): TaskWorkerPorts => ({

@@ -35,10 +35,9 @@ export class AuthSecret extends Construct {
     acknowledge(
       this.secret,
       'AwsSolutions-SMG4',
-      'HS256 signing key shared by the authorizer and the token issuers; it is rotated by an ' +
-        'operator (put a new value, tokens signed with the old key expire within their TTL) and ' +
-        'functions pick it up within the 5-minute cache. A rotation Lambda would invalidate every ' +
-        'live token at once with no overlap window, which is worse than a planned rotation.',
+      'HS256 signing key shared by the authorizer and the token issuers: rotating it invalidates ' +
+        'every outstanding token, so it is a planned operator action (put-secret-value; functions ' +
+        'pick the new key up within their 5-minute cache), not an unattended schedule.',
     );
   }
 }

@@ -25,7 +25,7 @@ export function httpRouteAuthReason(route: HttpRouteSpec, fn: FunctionSpec): str
   const name = `${route.method} ${route.path}`;
   switch (httpRouteAuth(route)) {
     case 'public':
-      return `${name} is public by contract: a liveness probe that reads no data and returns nothing sensitive.`;
+      return `${name} is public by contract: a liveness probe that reads no data.`;
     case 'wecomSignature':
       if (!fn.needs.includes('wecomSecret')) {
         throw new Error(

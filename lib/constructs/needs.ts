@@ -6,6 +6,7 @@ import type { ArtifactsBucket } from './artifacts-bucket';
 import type { SchemaTable } from './schema-table';
 import type { TaskQueues } from './task-queues';
 import type { TaskwireFunction } from './taskwire-function';
+import type { WorkQueue } from './work-queue';
 
 /**
  * How a catalog `need` becomes grants and the environment variables that name the resources.
@@ -28,7 +29,9 @@ export interface NeedResources {
   readonly connectionsTable: SchemaTable;
   readonly tasksTable: SchemaTable;
   readonly idempotencyTable: SchemaTable;
+  readonly messagesTable: SchemaTable;
   readonly taskQueues: TaskQueues;
+  readonly fanoutQueue: WorkQueue;
   readonly artifacts: ArtifactsBucket;
   readonly authSecret: secretsmanager.ISecret;
   readonly wecomSecret: secretsmanager.ISecret;
@@ -55,9 +58,14 @@ export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
   'tasks:read': (fn, r) => grantTable(fn, r.tasksTable, ENV.tasksTable, 'read'),
   'tasks:write': (fn, r) => grantTable(fn, r.tasksTable, ENV.tasksTable, 'readWrite'),
   idempotency: (fn, r) => grantTable(fn, r.idempotencyTable, ENV.idempotencyTable, 'readWrite'),
+  messages: (fn, r) => grantTable(fn, r.messagesTable, ENV.messagesTable, 'readWrite'),
   'queues:send': (fn, r) => {
     r.taskQueues.grantSendMessages(fn);
     fn.addEnvironment(ENV.taskQueues, r.taskQueues.urlsJson());
+  },
+  fanoutQueue: (fn, r) => {
+    r.fanoutQueue.grantSendMessages(fn);
+    fn.addEnvironment(ENV.fanoutQueueUrl, r.fanoutQueue.queue.queueUrl);
   },
   push: (fn, r) => {
     r.connections.grantManageConnections(fn);
@@ -111,7 +119,8 @@ function grantTable(
     fn,
     [`${table.tableArn}/index/*`],
     'Queries run on the GSIs declared in the table schema (fan-out by user, group, clientType, ' +
-      'shard; stats by status); the wildcard covers only the indexes of this one table.',
+      'shard; stats by status; due messages by minute); the wildcard covers only the indexes ' +
+      'of this one table.',
   );
 }
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -22,15 +24,16 @@ export interface TaskwireFunctionProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Log retention of every function: long enough to investigate an incident, short enough to be cheap. */
+/** Log retention of every function: long enough to investigate an incident, cheap enough. */
 export const FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
 /**
  * The one way Taskwire builds a Lambda function (after the Powertools examples): Node.js 22 on
- * arm64, esbuild-bundled with the AWS SDK inside, X-Ray active, Powertools settings, and its own
- * log group and role. The role starts empty apart from writing to that log group; everything else
- * is granted from the function's catalog `needs` (see needs.ts), so the role is the least
- * privilege the catalog asks for.
+ * arm64, esbuild-bundled with the AWS SDK inside, X-Ray active, Powertools settings, its own
+ * log group and role, and the EventBridge schedule its catalog entry may ask for. The role
+ * starts empty apart from writing to that log group; everything else is granted from the
+ * function's catalog `needs` (see needs.ts), so the role holds what the catalog asks for and
+ * nothing more.
  */
 export class TaskwireFunction extends Construct implements iam.IGrantable {
   /** The Lambda function. */
@@ -102,11 +105,13 @@ export class TaskwireFunction extends Construct implements iam.IGrantable {
       },
     });
 
+    if (props.spec.schedule) this.addSchedule(id, props.spec.schedule);
+
     acknowledge(
       this,
       'AwsSolutions-L1',
-      'Node.js 22 is the runtime the design fixes and the code is tested on; moving to a newer ' +
-        'Node.js runtime is a deliberate, tested upgrade rather than something a lint rule should force.',
+      'Node.js 22 is the runtime the design fixes and the code is tested on; moving to a ' +
+        'newer Node.js runtime is a deliberate, tested upgrade, not one a lint rule should force.',
     );
     acknowledge(
       this,
@@ -114,6 +119,19 @@ export class TaskwireFunction extends Construct implements iam.IGrantable {
       'Added by Lambda active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not ' +
         'support resource-level permissions, so X-Ray requires Resource "*".',
     );
+  }
+
+  /** Invokes the function on the catalog's schedule (an EventBridge rule). */
+  private addSchedule(id: string, expression: string): void {
+    // Fail synth on a typo rather than at deploy time with EventBridge's terser message.
+    if (!/^(rate|cron)\(.+\)$/.test(expression)) {
+      throw new Error(`function ${id}: schedule "${expression}" is not a rate(...) or cron(...)`);
+    }
+    new events.Rule(this, 'Schedule', {
+      description: `Invokes the Taskwire ${id} function: ${expression}`,
+      schedule: events.Schedule.expression(expression),
+      targets: [new targets.LambdaFunction(this.function)],
+    });
   }
 
   /** Adds an environment variable to the function. */
@@ -128,14 +146,14 @@ export class TaskwireFunction extends Construct implements iam.IGrantable {
 }
 
 /**
- * Resolves a catalog entry to an absolute path, failing with the catalog's words when the handler
- * file does not exist yet (NodejsFunction's own message names neither the function nor the catalog).
+ * Resolves a catalog entry to an absolute path, failing with the catalog's words when the
+ * handler file does not exist yet (NodejsFunction's message names neither function nor catalog).
  */
 export function resolveEntry(projectRoot: string, entry: string, functionName: string): string {
   const absolute = path.resolve(projectRoot, entry);
   if (!existsSync(absolute)) {
     throw new Error(
-      `function ${functionName}: handler file ${entry} (FUNCTIONS in lambdas/catalog.ts) does not exist`,
+      `function ${functionName}: handler file ${entry} (lambdas/catalog.ts) does not exist`,
     );
   }
   return absolute;

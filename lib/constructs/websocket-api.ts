@@ -128,9 +128,12 @@ export class TaskwireWebSocketApi extends Construct implements ConnectionsManage
         acknowledge(
           route,
           'AwsSolutions-APIG4',
-          `${routeKey} runs on a connection whose token the REQUEST authorizer verified at ` +
-            '$connect; API Gateway accepts WebSocket authorizers on $connect only, and the ' +
-            'function enforces roles and groups from the stored connection record.',
+          isMessage
+            ? `${routeKey} frames arrive on a connection whose ?token= the REQUEST authorizer ` +
+                'verified at $connect (API Gateway accepts WebSocket authorizers on $connect ' +
+                'only); the function checks roles and groups against the connection record.'
+            : `${routeKey} is sent by API Gateway itself when a connection authorized at ` +
+                '$connect closes; no client request reaches it.',
         );
       }
       routes.set(routeKey, route);

@@ -296,6 +296,29 @@ export class DynamoConnectionStore implements ConnectionStore {
     return out;
   }
 
+  public async *everyRecord(): AsyncIterable<
+    readonly { connectionId: string; expired: boolean }[]
+  > {
+    const now = this.nowSeconds();
+    for (let shard = 0; shard < BROADCAST_SHARDS; shard++) {
+      for await (const page of this.pages({
+        TableName: this.table,
+        IndexName: 'byShard',
+        KeyConditionExpression: '#shard = :s',
+        ExpressionAttributeNames: { '#shard': 'shard' },
+        ExpressionAttributeValues: { ':s': String(shard) },
+        ProjectionExpression: 'connectionId, expiresAt',
+        Limit: this.pageSize,
+      })) {
+        if (page.length === 0) continue;
+        yield page.map((item) => ({
+          connectionId: String(item.connectionId),
+          expired: Number(item.expiresAt) <= now,
+        }));
+      }
+    }
+  }
+
   public async countByClientType(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (let shard = 0; shard < BROADCAST_SHARDS; shard++) {

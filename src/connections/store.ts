@@ -38,6 +38,11 @@ export interface ConnectionStore {
   recipients(audience: Audience): AsyncIterable<readonly string[]>;
   /** The live connections of a user (presence). */
   listUser(userId: string): Promise<ConnectionSummary[]>;
+  /**
+   * Every connection record, expired ones included (flagged), a Query page at a time: what the
+   * clean-up sweep walks.
+   */
+  everyRecord(): AsyncIterable<readonly { connectionId: string; expired: boolean }[]>;
   /** Live connections counted by clientType (`unregistered` for those without one). */
   countByClientType(): Promise<Record<string, number>>;
 }

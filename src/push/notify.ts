@@ -1,7 +1,5 @@
 import type { Audience } from '../connections/audience';
-import { tooLarge } from '../errors/app-error';
 import type { FrameFactory, ServerFrame } from './frames';
-import type { Pusher, PushReport } from './pusher';
 
 /** The `to` field of a `message` frame (PROTOCOL.md). */
 export type MessageTo = { user: string } | { group: string } | { all: true };
@@ -35,26 +33,4 @@ export function messageFrame(
     to: messageTo(audience),
     ...(notification.from ? { from: notification.from } : {}),
   });
-}
-
-/** API Gateway's cap on one WebSocket message (PostToConnection data). */
-export const MAX_MESSAGE_BYTES = 128 * 1024;
-
-/**
- * Pushes a notification to its audience now.
- * @throws AppError `too_large` when the frame (not just the request body: JSON numbers can
- *   grow when re-serialised) would exceed API Gateway's 128 KB message cap.
- */
-export async function notify(
-  pusher: Pusher,
-  frames: FrameFactory,
-  audience: Audience,
-  notification: Notification,
-): Promise<PushReport> {
-  const frame = messageFrame(frames, audience, notification);
-  const bytes = Buffer.byteLength(JSON.stringify(frame));
-  if (bytes > MAX_MESSAGE_BYTES) {
-    throw tooLarge(`the message frame would be ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-  }
-  return pusher.push(audience, frame);
 }

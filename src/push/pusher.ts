@@ -1,5 +1,6 @@
 import {
   type ApiGatewayManagementApiClient,
+  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PostToConnectionCommand,
@@ -135,6 +136,17 @@ export class Pusher {
         });
         return { outcome: 'failed', retries: attempt };
       }
+    }
+  }
+
+  /** True when API Gateway answers GetConnection with 410 Gone. */
+  public async isGone(connectionId: string): Promise<boolean> {
+    try {
+      await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      return false;
+    } catch (e) {
+      if (e instanceof GoneException) return true;
+      throw e;
     }
   }
 

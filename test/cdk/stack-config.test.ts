@@ -1,4 +1,5 @@
 import { App, RemovalPolicy } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { ENV, FUNCTIONS, TASK_WORKERS } from '../../lambdas/catalog';
 import { catalogEntries, workerId } from '../../lib/constructs/catalog-functions';
 import { readStackConfig } from '../../lib/stack-config';
@@ -134,6 +135,9 @@ describe('a dev stack on stage beta, with settings and an externally managed acc
   beforeAll(() => {
     built = synthTaskwire({
       context: {
+        // Bundles are tested with the default stack; skipping them here saves a full esbuild
+        // round (CDK's own switch, the one `cdk synth --exclusively` uses).
+        [cxapi.BUNDLING_STACKS]: [],
         stage: 'beta',
         dev: true,
         manageApiGatewayAccount: false,

@@ -63,6 +63,15 @@ function statementsOfFunction(name: string): PolicyStatementJson[] {
   return statementsOf(resourceById(get().template, logicalIdOf(policy)));
 }
 
+/** Every ARN a table grant may name: the stack's tables and their indexes, as JSON. */
+function tableResources(): string[] {
+  const { connections, tasks, idempotency, messages } = get().stack;
+  return [connections, tasks, idempotency, messages].flatMap(({ table }) => {
+    const arn = resolved(table, table.tableArn);
+    return [JSON.stringify(arn), JSON.stringify({ 'Fn::Join': ['', [arn, '/index/*']] })];
+  });
+}
+
 /** Statements of a function that name `resource` (a resolved token) among their resources. */
 function statementsOn(name: string, resource: unknown): PolicyStatementJson[] {
   const needle = JSON.stringify(resource);
@@ -223,6 +232,7 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
       ['connections', 'connections:read', 'connections:write', 'connections', ENV.connectionsTable],
       ['tasks', 'tasks:read', 'tasks:write', 'tasks', ENV.tasksTable],
       ['idempotency', undefined, 'idempotency', 'idempotency', ENV.idempotencyTable],
+      ['messages', undefined, 'messages', 'messages', ENV.messagesTable],
     ] as const;
 
     describe.each(tableCases)('%s table', (_label, readNeed, writeNeed, key, envName) => {
@@ -238,9 +248,15 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
         // Act
         const statements = statementsOn(name, arn);
         const actions = statements.flatMap(actionsOf);
-        // Assess
+        // Assess: statements may also name the stack's other tables (IAM minimizePolicies
+        // merges statements with equal actions), but nothing outside the stack's tables.
         expect(statements.length).toBeGreaterThan(0);
-        for (const statement of statements) expect(resourcesOf(statement)).toEqual(expected);
+        for (const statement of statements) {
+          expect(resourcesOf(statement)).toEqual(expect.arrayContaining(expected));
+          for (const resource of resourcesOf(statement)) {
+            expect(tableResources()).toContain(JSON.stringify(resource));
+          }
+        }
         expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem']));
         if (writers.includes(name)) {
           expect(actions).toEqual(
@@ -296,6 +312,33 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
         // Act
         const granted = withoutNeed('queues:send').filter((name) =>
           queueArns.some((arn) => sendsTo(name, arn)),
+        );
+        // Assess
+        expect(granted).toEqual([]);
+      });
+    });
+
+    describe('fanoutQueue', () => {
+      const sendsTo = (name: string, arn: unknown) =>
+        statementsOn(name, arn).flatMap(actionsOf).includes('sqs:SendMessage');
+
+      it.each(withNeed('fanoutQueue'))('lets %s send to the fan-out queue by URL', (name) => {
+        // Prepare
+        const { queue, deadLetterQueue } = get().stack.fanoutQueue;
+        // Act
+        const environment = environmentOf(name);
+        // Assess
+        expect(sendsTo(name, resolved(queue, queue.queueArn))).toBe(true);
+        expect(sendsTo(name, resolved(deadLetterQueue, deadLetterQueue.queueArn))).toBe(false);
+        expect(environment[ENV.fanoutQueueUrl]).toEqual(resolved(queue, queue.queueUrl));
+      });
+
+      it('lets no other function send to it', () => {
+        // Prepare
+        const { queue } = get().stack.fanoutQueue;
+        // Act
+        const granted = withoutNeed('fanoutQueue').filter((name) =>
+          sendsTo(name, resolved(queue, queue.queueArn)),
         );
         // Assess
         expect(granted).toEqual([]);

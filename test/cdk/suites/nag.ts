@@ -45,8 +45,8 @@ export function describeNag(get: GetTaskwire): void {
     it('acknowledges only the expected rules, each with a specific reason', () => {
       // Prepare
       const allowed = /^AwsSolutions-(IAM4|IAM5|SMG4|L1|APIG4|S1)(\[.+\])?$/;
-      // Act
-      const found = acknowledgements(get().app);
+      // Act: ours only; CDK records some of its own (e.g. CloudFormation-Validate::W3045).
+      const found = acknowledgements(get().app).filter(({ id }) => id.startsWith('AwsSolutions-'));
       // Assess
       expect(found.length).toBeGreaterThan(0);
       for (const { id, reason, path } of found) {

@@ -1,9 +1,11 @@
-import { TASK_WORKERS } from '../../../lambdas/catalog';
+import { FUNCTIONS, TASK_WORKERS } from '../../../lambdas/catalog';
+import { catalogEntries } from '../../../lib/constructs/catalog-functions';
 import { TASK_QUEUE_SETTINGS } from '../../../src/tasks/queues';
 import { TASK_TYPE_NAMES } from '../../../src/tasks/registry';
 import { DEAD_LETTER_CONSUMER } from '../../../lib/taskwire-stack';
 import {
   logicalIdOf,
+  resolved,
   resourceById,
   resourcesOfType,
   type GetTaskwire,
@@ -41,7 +43,7 @@ function mappingsOf(fnLogicalId: string): Map<string, Record<string, unknown>> {
   );
 }
 
-/** Registers the task queue and worker wiring tests. */
+/** Registers the queue, worker, schedule and artifact bucket tests. */
 export function describeTaskQueues(getTaskwire: GetTaskwire): void {
   get = getTaskwire;
 
@@ -118,6 +120,65 @@ export function describeTaskQueues(getTaskwire: GetTaskwire): void {
       for (const mapping of mappings.values()) {
         expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       }
+    });
+  });
+
+  describe('fan-out queue and schedules', () => {
+    const fanoutConsumers = catalogEntries(FUNCTIONS).filter(
+      ([, spec]) => spec.consumes === 'fanout',
+    );
+    const scheduled = catalogEntries(FUNCTIONS).filter(([, spec]) => spec.schedule !== undefined);
+
+    it('sizes the fan-out queue for its consumers and gives it a DLQ', () => {
+      // Prepare
+      const { queue, deadLetterQueue } = get().stack.fanoutQueue;
+      const longest = Math.max(30, ...fanoutConsumers.map(([, spec]) => spec.timeoutSeconds));
+      // Act
+      const resource = resourceById(get().template, logicalIdOf(queue));
+      // Assess
+      expect(resource.Properties).toMatchObject({
+        VisibilityTimeout: TASK_QUEUE_SETTINGS.visibilityFactor * longest,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(deadLetterQueue), 'Arn'] },
+          maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
+        },
+        SqsManagedSseEnabled: true,
+      });
+    });
+
+    it.each(fanoutConsumers)('has %s consume the fan-out queue', (name) => {
+      // Prepare
+      const fn = get().stack.functions.byName[name];
+      const queueId = logicalIdOf(get().stack.fanoutQueue.queue);
+      // Act
+      const mappings = mappingsOf(logicalIdOf(fn.function));
+      // Assess
+      expect(mappings.get(queueId)).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it.each(scheduled)('invokes %s on its catalog schedule', (name, spec) => {
+      // Prepare
+      const fn = get().stack.functions.byName[name];
+      const fnArn = resolved(fn.function, fn.function.functionArn);
+      // Act
+      const rules = Object.values(resourcesOfType(get().template, 'AWS::Events::Rule')).filter(
+        (rule) => JSON.stringify(rule.Properties?.Targets).includes(JSON.stringify(fnArn)),
+      );
+      // Assess
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.Properties).toMatchObject({
+        ScheduleExpression: spec.schedule,
+        State: 'ENABLED',
+      });
+    });
+
+    it('schedules no function the catalog does not', () => {
+      // Prepare / Act
+      const rules = Object.values(resourcesOfType(get().template, 'AWS::Events::Rule'));
+      // Assess
+      expect(rules).toHaveLength(scheduled.length);
     });
   });
 

@@ -173,6 +173,16 @@ export class MemoryConnectionStore implements ConnectionStore {
       }));
   }
 
+  public async *everyRecord(): AsyncIterable<
+    readonly { connectionId: string; expired: boolean }[]
+  > {
+    const all = [...this.connections.values()].map((c) => ({
+      connectionId: c.connectionId,
+      expired: false,
+    }));
+    if (all.length > 0) yield all;
+  }
+
   public async countByClientType(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const c of this.connections.values()) {

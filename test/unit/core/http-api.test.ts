@@ -1,5 +1,10 @@
 import { MemoryTaskStore } from '../../support/memory-task-store';
 import {
+  MemoryArtifactStore,
+  MemoryFanoutQueue,
+  MemoryMessageStore,
+} from '../../support/memory-stores';
+import {
   type ApiGatewayManagementApiClient,
   PayloadTooLargeException,
   type PostToConnectionCommand,
@@ -83,6 +88,9 @@ function setup() {
       log,
       args: { servers: ['local'], defaultServer: 'local' },
     },
+    messages: new MemoryMessageStore(),
+    fanout: new MemoryFanoutQueue(),
+    artifacts: new MemoryArtifactStore(),
   });
   const posted = () =>
     send.mock.calls.map(([c]) => ({
@@ -461,18 +469,14 @@ describe('HTTP API: bad push bodies', () => {
     expect(send).not.toHaveBeenCalled();
   });
 
-  // BUG (lambdas/http/api.ts, push → jsonBody with MAX_PUSH_BODY_BYTES): the cap is applied to
-  // the raw request body, but the frame that is posted is JSON.stringify of the parsed data, which
-  // can be several times larger: every `1e20` (4 bytes) is re-serialised as
-  // `100000000000000000000` (21 bytes). A 120 KB body becomes a ~530 KB frame that API Gateway
-  // refuses (PayloadTooLargeException, 413) for every connection, and the caller is told
-  // 200 {"delivered":0} instead of 413 too_large. Expected: the size check is made on the
-  // serialised frame (or the data), so the caller gets 413 too_large and nothing is posted.
-  it('refuses with 413 a body under the cap whose frame outgrows the 128 KB limit', async () => {
+  // A body under the cap can still make a frame over API Gateway's 128 KB message limit (every
+  // `1e20`, 4 bytes, is re-serialised as 21). The frame then carries a link to the stored data
+  // instead of the data, so the message is still delivered.
+  it('delivers data whose frame outgrows the 128 KB limit as a link to the stored data', async () => {
     // Prepare
-    const { handler, store, send } = setup();
+    const { handler, store, posted } = setup();
     store.seed({ connectionId: 'b1', userId: 'bob' });
-    const count = Math.floor((MAX_PUSH_BODY_BYTES - 20) / 5);
+    const count = 30_000;
     const body = `{"data":[${Array.from({ length: count }, () => '1e20').join(',')}]}`;
 
     // Act
@@ -486,9 +490,16 @@ describe('HTTP API: bad push bodies', () => {
     );
 
     // Assess
-    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_PUSH_BODY_BYTES);
-    expectError(result, 413, 'too_large');
-    expect(send).not.toHaveBeenCalled();
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ delivered: 1 });
+    const frame = posted()[0]?.frame;
+    expect(frame).toMatchObject({
+      type: 'message',
+      to: { user: 'bob' },
+      dataUrl: expect.any(String),
+    });
+    expect(frame?.data).toBeUndefined();
+    expect(Number(frame?.dataBytes)).toBeGreaterThan(128 * 1024);
   });
 
   it('answers 400 for a bad body on the group and broadcast routes too', async () => {

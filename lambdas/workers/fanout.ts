@@ -1,0 +1,86 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { handleFanout, type FanoutPorts } from '../../src/deliveries/fanout';
+import type { FanoutMessage } from '../../src/deliveries/records';
+import { systemClock } from '../../src/ports/clock';
+import { frameFactory } from '../../src/push/frames';
+import { connectionStore, pusher } from '../shared/aws';
+import { lazyHandler } from '../shared/lazy';
+import { logger } from '../shared/logger';
+import { artifactStore, fanoutQueue, messageStore } from '../shared/messages';
+import { idempotencyStore } from '../shared/workers';
+
+/** A fan-out queue message body. */
+export const fanoutMessageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('batch'),
+    deliveryId: z.string().min(1).max(64),
+    batch: z.number().int().nonnegative(),
+    connectionIds: z.array(z.string().min(1).max(128)).max(1000),
+  }),
+  z.object({ kind: z.literal('scheduled'), scheduledId: z.string().min(1).max(64) }),
+]);
+
+/** Ports of the fan-out worker. */
+export interface FanoutWorkerPorts {
+  readonly fanout: FanoutPorts;
+  readonly idempotencyStore: BasePersistenceLayer;
+}
+
+/**
+ * The fan-out queue's worker: batches of large deliveries and due scheduled messages. Each
+ * batch goes through Powertools Idempotency (keyed on delivery and batch number), so a
+ * redelivered batch is not pushed twice; one failing record is retried alone.
+ */
+export function createFanoutHandler(ports: FanoutWorkerPorts) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'key',
+    expiresAfterSeconds: 24 * 60 * 60,
+  });
+  const batchOnce = makeIdempotent(
+    async (input: { key: string; message: FanoutMessage }) =>
+      handleFanout(ports.fanout, input.message),
+    { persistenceStore: ports.idempotencyStore, config },
+  );
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    if (context) config.registerLambdaContext(context);
+    const onRecord = async (record: SQSRecord) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(record.body);
+      } catch {
+        raw = undefined;
+      }
+      const message = fanoutMessageSchema.parse(raw);
+      if (message.kind === 'batch') {
+        await batchOnce({ key: `${message.deliveryId}#${message.batch}`, message });
+      } else {
+        // A scheduled send claims its record first, which makes a repeat a no-op.
+        await handleFanout(ports.fanout, message);
+      }
+    };
+    return processPartialResponse(event, onRecord, processor, context ? { context } : undefined);
+  };
+}
+
+/** Lambda entry point. */
+export const handler = lazyHandler(() =>
+  createFanoutHandler({
+    fanout: {
+      store: connectionStore(),
+      pusher: pusher(),
+      messages: messageStore(),
+      fanout: fanoutQueue(),
+      artifacts: artifactStore(),
+      frames: frameFactory(systemClock, randomUUID),
+      clock: systemClock,
+      log: logger,
+    },
+    idempotencyStore: idempotencyStore(),
+  }),
+);

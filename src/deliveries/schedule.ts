@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { ArtifactStore } from '../artifacts/artifact-store';
+import type { Audience } from '../connections/audience';
+import { AppError, badRequest, notFound } from '../errors/app-error';
+import type { Clock } from '../ports/clock';
+import type { Notification } from '../push/notify';
+import { dueMinuteOf, type FanoutQueue, type MessageStore, type ScheduledRecord } from './records';
+
+/** Messages may be scheduled up to a year ahead. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 60 * 60 * 1000;
+/** Data larger than this is kept in the artifact store rather than in the table item. */
+const INLINE_DATA_BYTES = 64 * 1024;
+/** How far back a sweep looks for messages it may have missed (a late or failed sweep). */
+const LOOKBACK_MINUTES = 10;
+
+/** What scheduling needs. */
+export interface SchedulePorts {
+  readonly messages: MessageStore;
+  readonly artifacts: ArtifactStore;
+  readonly fanout: FanoutQueue;
+  readonly clock: Clock;
+  readonly newId?: () => string;
+}
+
+/**
+ * Reads `sendAt`: an ISO time in the future, at most a year ahead.
+ * @throws AppError `bad_request`.
+ */
+export function parseSendAt(sendAt: string, now: Date): Date {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(sendAt)) {
+    throw badRequest('sendAt: an ISO 8601 time with a zone, e.g. 2026-11-22T08:00:00Z');
+  }
+  const at = new Date(sendAt);
+  if (Number.isNaN(at.getTime())) throw badRequest('sendAt: not a valid time');
+  if (at.getTime() <= now.getTime()) throw badRequest('sendAt: is in the past');
+  if (at.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS)
+    throw badRequest('sendAt: more than a year ahead');
+  return at;
+}
+
+/** Stores a message to be sent to the audience at `sendAt`; returns its record. */
+export async function scheduleMessage(
+  ports: SchedulePorts,
+  audience: Audience,
+  notification: Notification,
+  sendAt: Date,
+): Promise<ScheduledRecord> {
+  const now = ports.clock.now();
+  const id = `s_${(ports.newId ?? randomUUID)()}`;
+  const json = JSON.stringify(notification.data);
+  let dataPart: { data?: unknown; dataKey?: string } = { data: notification.data };
+  if (Buffer.byteLength(json) > INLINE_DATA_BYTES) {
+    const ref = await ports.artifacts.put({
+      key: `scheduled/${id}.json`,
+      name: `${id}.json`,
+      body: Buffer.from(json),
+      contentType: 'application/json',
+    });
+    dataPart = { dataKey: ref.key };
+  }
+  const record: ScheduledRecord = {
+    id,
+    kind: 'scheduled',
+    state: 'pending',
+    audience,
+    ...dataPart,
+    ...(notification.from ? { from: notification.from } : {}),
+    sendAt: sendAt.toISOString(),
+    dueMinute: dueMinuteOf(sendAt),
+    createdAt: now.toISOString(),
+    expiresAt: Math.floor(sendAt.getTime() / 1000) + 7 * 24 * 60 * 60,
+  };
+  await ports.messages.createScheduled(record);
+  return record;
+}
+
+/**
+ * Cancels a scheduled message that has not been sent.
+ * @throws AppError `not_found`, or `conflict` when it is already sent (or being sent).
+ */
+export async function cancelScheduled(
+  ports: Pick<SchedulePorts, 'messages'>,
+  id: string,
+): Promise<ScheduledRecord> {
+  const cancelled = await ports.messages.moveScheduled(id, ['pending', 'queued'], 'cancelled');
+  if (cancelled) return cancelled;
+  const existing = await ports.messages.getScheduled(id);
+  if (!existing) throw notFound(`no scheduled message ${id}`);
+  if (existing.state === 'cancelled') return existing;
+  throw new AppError('conflict', `scheduled message ${id} is already ${existing.state}`);
+}
+
+/**
+ * Queues every pending message due before `now + horizonMs` on the fan-out queue, each with a
+ * delay that lands it at its sendAt (SQS delays to the second, up to 15 minutes). Run every
+ * minute in the cloud with a horizon a little over a minute, and every half second locally.
+ * @returns how many messages were queued.
+ */
+export async function sweepDue(
+  ports: Pick<SchedulePorts, 'messages' | 'fanout' | 'clock'>,
+  horizonMs: number,
+): Promise<number> {
+  const now = ports.clock.now();
+  const until = new Date(now.getTime() + horizonMs);
+  let queued = 0;
+  for (
+    let t = now.getTime() - LOOKBACK_MINUTES * 60_000;
+    t <= until.getTime() + 60_000;
+    t += 60_000
+  ) {
+    const minute = dueMinuteOf(new Date(t));
+    if (minute > dueMinuteOf(until)) break;
+    for (const due of await ports.messages.duePending(minute, until.toISOString())) {
+      const moved = await ports.messages.moveScheduled(due.id, ['pending'], 'queued');
+      if (!moved) continue;
+      const delaySeconds = (new Date(moved.sendAt).getTime() - now.getTime()) / 1000;
+      await ports.fanout.send({ kind: 'scheduled', scheduledId: moved.id }, { delaySeconds });
+      queued++;
+    }
+  }
+  return queued;
+}

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FUNCTIONS, type FunctionName } from '../../lambdas/catalog';
 import {
+  LAMBDA_CREDENTIALS_MODULE,
+  SDK_CREDENTIAL_CHAIN,
+} from '../../lib/constructs/taskwire-function';
+import {
   type BenchContext,
   fmt,
   type JsonObject,
@@ -38,6 +42,8 @@ const STACK_BUILD: BuildOptions = {
   sourcemap: 'external',
   treeShaking: true,
   mainFields: ['module', 'main'],
+  // The stack swaps the SDK's default credential chain for an env-only provider in Lambda.
+  alias: { [SDK_CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS_MODULE },
   metafile: true,
   logLevel: 'silent',
 };
@@ -249,7 +255,7 @@ async function runBundles(ctx: BenchContext): Promise<SectionResult> {
   return {
     figures: {
       build:
-        'esbuild: bundle, minify, platform node, target node22, format cjs, sourcemap external (not counted), treeShaking, mainFields [module, main], AWS SDK bundled',
+        'esbuild: bundle, minify, platform node, target node22, format cjs, sourcemap external (not counted), treeShaking, mainFields [module, main], AWS SDK bundled, credential chain aliased to env-only (as the stack does)',
       unbundledBuild:
         'same build with @aws-sdk/* and @smithy/* external, resolved from node_modules (the runtime SDK)',
       loadMeasure: `median of ${LOAD_RUNS} fresh node processes; require() of the bundle timed with process.hrtime.bigint() inside the child`,

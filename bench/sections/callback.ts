@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { type CallbackRequest, wecomCallbackRequest } from '../../local/wecom-client';
 import { wecomKeysOf } from '../../lambdas/shared/wecom-config';
@@ -90,6 +91,8 @@ function taskIdOf(keys: CallbackKeys, body: string): string | undefined {
 
 async function runCallback(ctx: BenchContext): Promise<SectionResult> {
   const log = collectingLog();
+  // Other work on the machine shows up in the tails; the load average is kept with the figures.
+  const loadStart = loadavg()[0] ?? 0;
   let runtime: LocalRuntime | undefined;
   try {
     runtime = await startLocalRuntime({ authSecret: SECRET, log, workers: false });
@@ -160,6 +163,7 @@ async function runCallback(ctx: BenchContext): Promise<SectionResult> {
         distinctTaskIdsInReplies: ids.size,
         tasksQueued: counts.queued,
         allTasksCreated,
+        loadAverage1mStartEnd: [round(loadStart, 2), round(loadavg()[0] ?? 0, 2)],
         logWarningsAndErrors: log.count,
         logSample: log.entries,
         method:

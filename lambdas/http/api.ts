@@ -51,7 +51,7 @@ export interface ApiPorts {
 const submitBodySchema = z.strictObject({
   taskType: z.string().min(1).max(64),
   args: z.union([z.array(z.string()).max(32), z.record(z.string(), z.unknown())]),
-  userId: userIdSchema.optional(),
+  userId: z.optional(userIdSchema),
 });
 const taskIdSchema = z.string().regex(TASK_ID_PATTERN, 'not a task id');
 const idempotencyKeySchema = z

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 import { DynamoConnectionStore } from '../../src/connections/dynamo-store';
 import type { ConnectionStore } from '../../src/connections/store';
 import { systemClock } from '../../src/ports/clock';

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 
 /** Thrown at start when a setting is missing or malformed; the message names the setting. */
 export class ConfigError extends Error {
@@ -34,12 +33,18 @@ export function authSecretSource(env: NodeJS.ProcessEnv): AuthSecretSource {
   );
 }
 
-const endpointSchema = z.url({ protocol: /^(https?|wss?)$/ });
+const isHttpUrl = (value: string): boolean => {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+};
 
 /** Reads the API Gateway Management API endpoint (https://{api}.execute-api.{region}…/{stage}). */
 export function managementEndpoint(env: NodeJS.ProcessEnv): string {
   const value = requireEnv(env, ENV.managementEndpoint);
-  if (!endpointSchema.safeParse(value).success) {
+  if (!isHttpUrl(value)) {
     throw new ConfigError(`setting ${ENV.managementEndpoint} is not a URL: ${value}`);
   }
   return value;

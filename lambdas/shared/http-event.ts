@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { safeParse } from 'zod/mini';
+import type { $ZodType, output } from 'zod/v4/core';
 import { badRequest, tooLarge } from '../../src/errors/app-error';
 
 /** The parts of an HTTP API (payload 2.0) event that Taskwire reads. */
@@ -54,9 +56,13 @@ export function jsonBody<T>(event: HttpEvent, schema: z.ZodType<T>, maxBytes: nu
   return parsed.data;
 }
 
-/** A path parameter validated against a schema. */
-export function pathParam<T>(event: HttpEvent, name: string, schema: z.ZodType<T>): T {
-  const parsed = schema.safeParse(event.pathParameters?.[name]);
+/** A path parameter validated against a schema (classic or mini zod). */
+export function pathParam<S extends $ZodType>(
+  event: HttpEvent,
+  name: string,
+  schema: S,
+): output<S> {
+  const parsed = safeParse(schema, event.pathParameters?.[name]);
   if (!parsed.success) {
     throw badRequest(`${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }

@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 import { S3ArtifactStore } from '../../src/artifacts/s3-artifact-store';
 import { DynamoMessageStore } from '../../src/deliveries/dynamo-message-store';
 import { SqsFanoutQueue } from '../../src/deliveries/sqs-fanout-queue';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 import type { ArgsContext } from '../../src/tasks/types/task-type';
 import { DEFAULT_ALIASES } from '../../src/wecom/commands';
 import { ConfigError, requireEnv } from './config';

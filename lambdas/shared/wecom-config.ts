@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 import type { CallbackKeys } from '../../src/wecom/callback';
 import { createWecomCipher } from '../../src/wecom/crypto';
 import { WecomConfigError } from '../../src/wecom/errors';

@@ -2,7 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { ENV } from '../catalog';
+import { ENV } from '../env';
 import { ChatNotifier, WECOM_WEBHOOK_HOSTS } from '../../src/chat/chat-notifier';
 import { DynamoRateLimiter } from '../../src/chat/dynamo-rate-limiter';
 import { systemClock } from '../../src/ports/clock';

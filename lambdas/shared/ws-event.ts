@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * The parts of an API Gateway WebSocket event that Taskwire reads. (Powertools Parser's
@@ -7,16 +7,16 @@ import { z } from 'zod';
  */
 export const wsEventSchema = z.object({
   requestContext: z.object({
-    connectionId: z.string().min(1),
-    routeKey: z.string().min(1),
+    connectionId: z.string().check(z.minLength(1)),
+    routeKey: z.string().check(z.minLength(1)),
     eventType: z.enum(['CONNECT', 'MESSAGE', 'DISCONNECT']),
-    connectedAt: z.number().optional(),
-    domainName: z.string().optional(),
-    stage: z.string().optional(),
-    authorizer: z.record(z.string(), z.unknown()).nullish(),
+    connectedAt: z.optional(z.number()),
+    domainName: z.optional(z.string()),
+    stage: z.optional(z.string()),
+    authorizer: z.nullish(z.record(z.string(), z.unknown())),
   }),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
 });
 
 /** A parsed WebSocket event. */
@@ -24,7 +24,7 @@ export type WsEvent = z.infer<typeof wsEventSchema>;
 
 /** The context our authorizer attaches (API Gateway passes context values as strings). */
 export const authorizerContextSchema = z.object({
-  userId: z.string().min(1),
+  userId: z.string().check(z.minLength(1)),
   roles: z.string(),
   groups: z.string(),
 });

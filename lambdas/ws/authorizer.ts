@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { verifyToken } from '../../src/auth/token';
 import { isAppError } from '../../src/errors/app-error';
 import type { Log } from '../../src/ports/log';
@@ -7,9 +7,9 @@ import { lazyHandler } from '../shared/lazy';
 import { logger } from '../shared/logger';
 
 const authorizerEventSchema = z.object({
-  methodArn: z.string().min(1),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
-  requestContext: z.object({ connectionId: z.string().optional() }).optional(),
+  methodArn: z.string().check(z.minLength(1)),
+  queryStringParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  requestContext: z.optional(z.object({ connectionId: z.optional(z.string()) })),
 });
 
 /** The IAM policy answer of a REQUEST authorizer, with the principal as context. */

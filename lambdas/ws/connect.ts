@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ROLES } from '../../src/auth/token';
 import type { ConnectionStore } from '../../src/connections/store';
 import type { Log } from '../../src/ports/log';

@@ -1,6 +1,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResources } from '../nag';
 
@@ -28,12 +29,15 @@ export class ArtifactsBucket extends Construct {
 
   public constructor(scope: Construct, id: string, props: ArtifactsBucketProps) {
     super(scope, id);
+    // Let S3 log delivery in through a bucket policy rather than the deprecated LogDeliveryWrite
+    // ACL (which forces ACLs back on). cdk.json does not set this flag; scoping it here keeps
+    // the choice next to the buckets it concerns.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      // No objectOwnership: CDK grants S3 log delivery through the bucket ACL here, which needs
-      // the default ObjectWriter ownership.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: props.removalPolicy,
     });

@@ -1,5 +1,5 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { unauthorized } from '../errors/app-error';
 import { groupSchema, userIdSchema } from '../names/names';
 
@@ -18,8 +18,8 @@ export interface Principal {
 const claimsSchema = z.object({
   sub: userIdSchema,
   exp: z.number(),
-  roles: z.array(z.enum(ROLES)).optional(),
-  groups: z.array(z.union([z.literal('*'), groupSchema])).optional(),
+  roles: z.optional(z.array(z.enum(ROLES))),
+  groups: z.optional(z.array(z.union([z.literal('*'), groupSchema]))),
 });
 
 const ALGORITHM = 'HS256';

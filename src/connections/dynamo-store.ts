@@ -63,6 +63,8 @@ const toConnection = (item: ConnectionItem): Connection => ({
  * table's indexes answer every fan-out with a Query.
  */
 export class DynamoConnectionStore implements ConnectionStore {
+  /** DynamoDB reads made so far: Query/Get requests and the items they read (for benchmarks). */
+  public readonly reads = { requests: 0, items: 0 };
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
@@ -102,6 +104,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     const out = await this.client.send(
       new GetCommand({ TableName: this.table, Key: connKey(connectionId), ConsistentRead: true }),
     );
+    this.reads.requests++;
+    this.reads.items += out.Item ? 1 : 0;
     const item = out.Item as ConnectionItem | undefined;
     if (!item || item.expiresAt <= this.nowSeconds()) return undefined;
     return toConnection(item);
@@ -224,6 +228,9 @@ export class DynamoConnectionStore implements ConnectionStore {
       const out = await this.client.send(
         new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
       );
+      this.reads.requests++;
+      // ScannedCount: items read before the expiry filter, i.e. what the Query cost.
+      this.reads.items += out.ScannedCount ?? out.Count ?? 0;
       yield out.Items ?? [];
       startKey = out.LastEvaluatedKey;
     } while (startKey);

@@ -213,6 +213,12 @@ export function describeTaskQueues(getTaskwire: GetTaskwire): void {
           JSON.stringify({ Ref: logicalIdOf(bucket) }),
       );
       expect(JSON.stringify(own?.Properties)).toContain('aws:SecureTransport');
+      // Log delivery is let in by bucket policy, not the deprecated LogDeliveryWrite ACL.
+      const logs = resourceById(get().template, logicalIdOf(accessLogs));
+      expect(logs.Properties?.AccessControl).toBeUndefined();
+      expect(logs.Properties?.OwnershipControls).toEqual({
+        Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+      });
     });
   });
 }

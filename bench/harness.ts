@@ -165,9 +165,6 @@ export const roundDistribution = (d: Distribution, decimals = 2): JsonObject => 
   max: round(d.max, decimals),
 });
 
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Splits a list into pages of at most `size`. */
 export function pages<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -98,6 +98,12 @@ export interface LocalRuntimeOptions {
   readonly inlineFanoutLimit?: number;
   /** How often the scheduled-message sweep runs (default 200 ms: sends land within a second). */
   readonly scheduleSweepMs?: number;
+  /**
+   * Long-poll wait of the queue pollers (default 0: short polls with a 100 ms pause when
+   * empty). local-aws-sqs holds a long poll to its end even when a message arrives, so any
+   * wait becomes a latency floor per queue hop; Lambda's pollers have no such floor.
+   */
+  readonly pollWaitSeconds?: number;
   /** How often dropped connections are swept (default 60 s; 0 = only on demand). */
   readonly connectionSweepMs?: number;
 }
@@ -349,7 +355,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       handler: (event) => fanoutHandler(event, localLambdaContext('fanout', 60)),
       log,
       // Short polls: a due scheduled message must not wait out a long poll.
-      waitTimeSeconds: 0,
+      waitTimeSeconds: options.pollWaitSeconds ?? 0,
       maxConcurrentBatches: 4,
     });
     keep({ close: () => fanoutPoller.stop() });
@@ -374,6 +380,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
               handler(event, localLambdaContext(`worker-${taskType}`, timeoutSeconds)),
             log,
             batchSize: spec?.batchSize ?? 5,
+            waitTimeSeconds: options.pollWaitSeconds ?? 0,
           }),
           startQueuePoller({
             sqs,
@@ -381,6 +388,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             queueArn: arn(`${name}-dlq`),
             handler: (event) => deadLetter(event),
             log,
+            waitTimeSeconds: options.pollWaitSeconds ?? 0,
           }),
         ];
       });

@@ -12,6 +12,7 @@ import {
   type WorkOutcome,
 } from '../../src/tasks/worker';
 import { lazyHandler } from '../shared/lazy';
+import { type Counters, noCounters, powertoolsCounters } from '../shared/metrics';
 import { cloudTaskWorkerPorts } from '../shared/workers';
 
 /** A task-queue message body. */
@@ -30,6 +31,8 @@ export interface TaskWorkerPorts {
   readonly maxReceiveCount?: number;
   /** Time a run may take when there is no Lambda context (local runtime). */
   readonly defaultTimeoutMs?: number;
+  /** Task outcomes counted as TaskSucceeded, TaskFailed, TaskSkipped, TaskNotified. */
+  readonly counters?: Counters;
 }
 
 /** How long before the Lambda's own deadline a run is told to stop. */
@@ -43,6 +46,7 @@ const DEADLINE_MARGIN_MS = 3000;
  */
 export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
   const processor = new BatchProcessor(EventType.SQS);
+  const counters = ports.counters ?? noCounters;
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'taskId',
     // Long enough to cover every redelivery SQS may make of a message.
@@ -82,10 +86,22 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
         outcome,
         messageId: record.messageId,
       });
+      counters.count(`Task${outcome.charAt(0).toUpperCase()}${outcome.slice(1)}`);
     };
-    return processPartialResponse(event, onRecord, processor, context ? { context } : undefined);
+    try {
+      return await processPartialResponse(
+        event,
+        onRecord,
+        processor,
+        context ? { context } : undefined,
+      );
+    } finally {
+      counters.flush();
+    }
   };
 }
 
 /** Lambda entry point. */
-export const handler = lazyHandler(() => createTaskWorkerHandler(cloudTaskWorkerPorts()));
+export const handler = lazyHandler(() =>
+  createTaskWorkerHandler({ ...cloudTaskWorkerPorts(), counters: powertoolsCounters() }),
+);

@@ -1,6 +1,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
@@ -28,6 +29,8 @@ export const DEAD_LETTER_RETENTION = Duration.days(14);
 export class WorkQueue extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
+  /** Raised while dead letters wait unhandled: a consumed DLQ drains in seconds. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
 
   public constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -51,6 +54,19 @@ export class WorkQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       removalPolicy: props.removalPolicy,
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersWaiting', {
+      alarmDescription:
+        'Messages have waited in this dead-letter queue for 15 minutes: a task or push batch ' +
+        'failed every retry and was not handled. Inspect, fix, then redrive or purge.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Minimum',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 

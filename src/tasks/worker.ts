@@ -17,7 +17,7 @@ export type WorkMessage = TaskMessage;
 /** Results larger than this go to the artifact store; the frame carries a link instead. */
 export const INLINE_RESULT_BYTES = 24 * 1024;
 /** How long a result link works. */
-export const RESULT_LINK_SECONDS = 24 * 60 * 60;
+export const RESULT_LINK_SECONDS = 60 * 60;
 /** Progress frames are sent at most this often per task. */
 export const PROGRESS_INTERVAL_MS = 250;
 

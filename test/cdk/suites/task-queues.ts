@@ -76,6 +76,32 @@ export function describeTaskQueues(getTaskwire: GetTaskwire): void {
       },
     );
 
+    it('alarms on every dead-letter queue that holds messages for 15 minutes', () => {
+      // Prepare
+      const queues = resourcesOfType(get().template, 'AWS::SQS::Queue');
+      const dlqIds = Object.entries(queues)
+        .filter(([, q]) => q.Properties?.RedrivePolicy === undefined)
+        .map(([id]) => id);
+      // Act
+      const alarms = Object.values(resourcesOfType(get().template, 'AWS::CloudWatch::Alarm'));
+      const watched = alarms
+        .filter((a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map((a) => {
+          const dims = a.Properties?.Dimensions as { Value: { 'Fn::GetAtt': [string, string] } }[];
+          return dims[0]?.Value['Fn::GetAtt'][0];
+        });
+      // Assess
+      expect(dlqIds.length).toBeGreaterThanOrEqual(TASK_TYPE_NAMES.length + 1);
+      expect(watched.sort()).toEqual(expect.arrayContaining(dlqIds.sort()));
+      for (const a of alarms) {
+        expect(a.Properties).toMatchObject({
+          Threshold: 1,
+          EvaluationPeriods: 3,
+          Statistic: 'Minimum',
+        });
+      }
+    });
+
     it('refuses non-TLS access to every queue', () => {
       // Prepare
       const policies = Object.values(resourcesOfType(get().template, 'AWS::SQS::QueuePolicy'));

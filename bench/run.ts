@@ -10,6 +10,7 @@ import {
   verdict,
   writeSectionResult,
 } from './harness';
+import { broadcastSection } from './sections/broadcast';
 import { bundlesSection } from './sections/bundles';
 import { callbackSection } from './sections/callback';
 import { pushSection } from './sections/push';
@@ -23,7 +24,13 @@ import { tasksSection } from './sections/tasks';
  * To add a section: create bench/sections/<name>.ts exporting a `Section` (see harness.ts) and
  * append it to this list.
  */
-const SECTIONS: readonly Section[] = [bundlesSection, pushSection, callbackSection, tasksSection];
+const SECTIONS: readonly Section[] = [
+  bundlesSection,
+  pushSection,
+  callbackSection,
+  tasksSection,
+  broadcastSection,
+];
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS_FILE = join(ROOT, 'bench', 'results.json');

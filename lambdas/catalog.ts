@@ -48,6 +48,13 @@ export interface FunctionSpec {
   readonly schedule?: string;
   /** The queue whose messages invoke the function (besides task queues, wired by type). */
   readonly consumes?: 'fanout';
+  /** Records per invocation from the consumed queue. */
+  readonly batchSize?: number;
+  /**
+   * Most concurrent invocations the queue may drive (the event source's maximum concurrency):
+   * bounds the push rate a large broadcast puts on API Gateway (docs/architecture.md).
+   */
+  readonly maxConcurrency?: number;
 }
 
 /** What every task worker needs: its queue's tasks, the chain, pushes, files and the chat. */
@@ -131,6 +138,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 512,
     needs: ['connections:write', 'push', 'messages', 'fanoutQueue', 'artifacts', 'idempotency'],
     consumes: 'fanout',
+    batchSize: 2,
+    maxConcurrency: 5,
   },
   scheduler: {
     entry: 'lambdas/workers/scheduler.ts',

@@ -153,7 +153,9 @@ export class TaskwireStack extends Stack {
     // A mapped type: a new `consumes` value in the catalog fails to compile until it is here.
     const consumable: { readonly [Q in ConsumableQueue]: WorkQueue } = { fanout: this.fanoutQueue };
     for (const fn of this.functions.all()) {
-      if (fn.spec.consumes) consumable[fn.spec.consumes].subscribe(fn);
+      if (fn.spec.consumes) {
+        consumable[fn.spec.consumes].subscribe(fn, fn.spec.batchSize, fn.spec.maxConcurrency);
+      }
     }
 
     const taskSettings = readTaskSettings(this.node);

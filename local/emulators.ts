@@ -1,21 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { closeServer, listen } from './net';
 
 /** A running emulator: its endpoint URL and how to stop it. */
 export interface Emulator {
   readonly endpoint: string;
   close(): Promise<void>;
 }
-
-function endpointOf(server: Server, host: string): string {
-  return `http://${host}:${(server.address() as AddressInfo).port}`;
-}
-
-const closeServer = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 
 /**
  * Starts dynalite (the DynamoDB API on LevelDB; in memory unless `path` is given) on a port
@@ -32,12 +22,9 @@ export async function startDynalite(options: { host?: string; port?: number; pat
     updateTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const port = await listen(server, host, options.port);
   return {
-    endpoint: endpointOf(server, host),
+    endpoint: `http://${host}:${port}`,
     close: () => closeServer(server),
   } satisfies Emulator;
 }
@@ -89,7 +76,7 @@ export async function startSqs(options: {
       },
     ]),
   });
-  const endpoint = endpointOf(server, host);
+  const endpoint = `http://${host}:${(server.address() as { port: number }).port}`;
   const urls: Record<string, string> = {};
   for (const q of options.queues) {
     urls[q.name] = `${endpoint}/${account}/${q.name}`;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Log } from '../src/ports/log';
+import { closeServer, listen } from './net';
 import { LOCAL_ACCOUNT, type LocalHandler, requestTime } from './lambda-types';
 
 /** HTTP API's own payload cap (10 MB). */
@@ -178,12 +179,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listen(server, host, options.port);
   domainName = `${host}:${port}`;
   return {
     url: `http://${host}:${port}`,
@@ -193,10 +189,6 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     setFallback: (handler) => {
       fallback = handler;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -263,9 +263,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         defaultWebhookUrl: chat.url,
         allowedHosts: WECOM_WEBHOOK_HOSTS,
       }),
-      requeueNotify: (task, delaySeconds) =>
+      requeueNotify: (task, delaySeconds, attempt) =>
         queue.enqueue(
-          { taskId: task.taskId, taskType: task.taskType, kind: 'notify' },
+          { taskId: task.taskId, taskType: task.taskType, kind: 'notify', attempt },
           { delaySeconds },
         ),
       fetch: doFetch,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './net';
 
 /** Basic-auth credentials the sample server expects (and the local runtime configures). */
 export const SAMPLE_CREDENTIALS = { username: 'taskwire', password: 'sample-password' } as const;
@@ -73,16 +73,9 @@ export async function startSampleServer(
     });
     res.end(dataset.body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const port = await listen(server, host, options.port);
   return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: `http://${host}:${port}`,
+    close: () => closeServer(server),
   };
 }

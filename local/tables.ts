@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  ResourceInUseException,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -58,7 +59,7 @@ export const LOCAL_TABLES = {
 /** Powertools Idempotency's table layout: partition key `id`. */
 export const IDEMPOTENCY_TABLE: TableDefinition = { partitionKey: 'id' };
 
-/** Creates the local tables (dynalite is in memory, so every start creates them). */
+/** Creates the local tables, keeping any that exist (a data folder from an earlier run). */
 export async function createLocalTables(client: DynamoDBClient): Promise<void> {
   const tables: [string, TableDefinition][] = [
     [LOCAL_TABLES.connections, CONNECTIONS_TABLE],
@@ -67,6 +68,11 @@ export async function createLocalTables(client: DynamoDBClient): Promise<void> {
     [LOCAL_TABLES.messages, MESSAGES_TABLE],
   ];
   for (const [name, def] of tables) {
-    await client.send(new CreateTableCommand(createTableInput(name, def)));
+    try {
+      await client.send(new CreateTableCommand(createTableInput(name, def)));
+    } catch (e) {
+      // On disk (TASKWIRE_DATA_DIR) the tables survive a restart: keep them.
+      if (!(e instanceof ResourceInUseException)) throw e;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './net';
 
 /** A message the local "chat" received. */
 export interface ChatPost {
@@ -43,17 +43,10 @@ export async function startWebhookReceiver(
       res.end(JSON.stringify({ errcode: 0, errmsg: 'ok' }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const port = await listen(server, host, options.port);
   return {
-    url: `http://${host}:${(server.address() as AddressInfo).port}/cgi-bin/webhook/send?key=local`,
+    url: `http://${host}:${port}/cgi-bin/webhook/send?key=local`,
     received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

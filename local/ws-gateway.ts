@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Log } from '../src/ports/log';
+import { closeServer, listen } from './net';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalHandler, requestTime } from './lambda-types';
 
 /** API Gateway's limits, mirrored so local behaviour matches the cloud. */
@@ -360,12 +361,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     return fail(405, 'MethodNotAllowedException', 'Method Not Allowed');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await listen(server, host, options.port);
   domainName = `${host}:${port}`;
 
   return {
@@ -394,10 +390,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       }
       live.clear();
       wss.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Audience } from '../../src/connections/audience';
 import type { ConnectionStore } from '../../src/connections/store';
 import { badRequest, notFound } from '../../src/errors/app-error';
-import { submitTask, type SubmitPorts } from '../../src/tasks/submit';
+import { submitPortsOf, type SubmitPortsSource, submitTask } from '../../src/tasks/submit';
 import { TASK_ID_PATTERN } from '../../src/tasks/task-id';
 import { groupSchema, userIdSchema } from '../../src/names/names';
 import { type Clock, systemClock } from '../../src/ports/clock';
@@ -13,7 +13,12 @@ import { buildMessageFrame } from '../../src/push/payload';
 import type { ArtifactStore } from '../../src/artifacts/artifact-store';
 import { deliver } from '../../src/deliveries/deliver';
 import type { FanoutQueue, MessageStore } from '../../src/deliveries/records';
-import { cancelScheduled, parseSendAt, scheduleMessage } from '../../src/deliveries/schedule';
+import {
+  cancelScheduled,
+  parseSendAt,
+  scheduleMessage,
+  SWEEP_HORIZON_MS,
+} from '../../src/deliveries/schedule';
 import type { Pusher } from '../../src/push/pusher';
 import { requireAdmin } from '../shared/admin';
 import { authSecret } from '../shared/auth-secret';
@@ -40,12 +45,14 @@ export interface ApiPorts {
   readonly secret: () => Promise<string>;
   readonly log: Log;
   readonly clock?: Clock;
-  readonly submit: SubmitPorts;
+  readonly submit: SubmitPortsSource;
   readonly messages: MessageStore;
   readonly fanout: FanoutQueue;
   readonly artifacts: ArtifactStore;
   /** Audiences larger than this go through the fan-out queue (default 2000). */
   readonly inlineLimit?: number;
+  /** Scheduled messages due within this many ms are queued at once (see SchedulePorts). */
+  readonly queueWithinMs?: number;
 }
 
 const submitBodySchema = z.strictObject({
@@ -150,7 +157,7 @@ export function createApiHandler(ports: ApiPorts) {
       run: async () => {
         const [connections, tasks] = await Promise.all([
           ports.store.countByClientType(),
-          ports.submit.tasks.countByStatus(),
+          submitPortsOf(ports.submit).tasks.countByStatus(),
         ]);
         return json(200, { connections, tasks });
       },
@@ -163,7 +170,7 @@ export function createApiHandler(ports: ApiPorts) {
         const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
         if (key && !key.success)
           throw badRequest(key.error.issues[0]?.message ?? 'bad Idempotency-Key');
-        const { task } = await submitTask(ports.submit, {
+        const { task } = await submitTask(submitPortsOf(ports.submit), {
           taskType: body.taskType,
           args: body.args,
           source: 'http',
@@ -177,7 +184,7 @@ export function createApiHandler(ports: ApiPorts) {
       auth: 'admin',
       run: async (e) => {
         const taskId = pathParam(e, 'taskId', taskIdSchema);
-        const task = await ports.submit.tasks.get(taskId);
+        const task = await submitPortsOf(ports.submit).tasks.get(taskId);
         if (!task) throw notFound(`no task ${taskId}`);
         return json(200, task);
       },
@@ -204,9 +211,10 @@ export const handler = lazyHandler(() =>
     pusher: pusher(),
     secret: authSecret(),
     log: logger,
-    submit: submitPorts(),
+    submit: submitPorts,
     messages: messageStore(),
     fanout: fanoutQueue(),
     artifacts: artifactStore(),
+    queueWithinMs: SWEEP_HORIZON_MS,
   }),
 );

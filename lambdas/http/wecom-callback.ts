@@ -4,6 +4,7 @@ import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { submitTask, type SubmitPorts } from '../../src/tasks/submit';
 import { userIdSchema } from '../../src/names/names';
+import { isAppError } from '../../src/errors/app-error';
 import { type CallbackKeys, openCallback, verifyUrl } from '../../src/wecom/callback';
 import { chatText } from '../../src/wecom/chat';
 import { type CommandOptions, helpText, parseCommand } from '../../src/wecom/commands';
@@ -97,7 +98,7 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
     switch (command.kind) {
       case 'task': {
         const userId = userIdSchema.safeParse(inbound.fromUserId);
-        const { task } = await submitTask(ports.submit, {
+        const submitted = await submitTask(ports.submit, {
           taskType: command.taskType,
           args: command.args,
           source: 'wecom',
@@ -110,8 +111,14 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
               ...(inbound.webhookUrl ? { webhookUrl: inbound.webhookUrl } : {}),
             },
           },
+        }).catch((e: unknown) => {
+          // Arguments the command parser let through but the task type refuses (too many
+          // words, a word too long): the person gets the reason in the chat. A 4xx would only
+          // make WeCom retry the same message.
+          if (isAppError(e) && e.code === 'bad_request') return e.message;
+          throw e;
         });
-        return chatText.accepted(task);
+        return typeof submitted === 'string' ? submitted : chatText.accepted(submitted.task);
       }
       case 'status': {
         const task = await ports.submit.tasks.get(command.taskId);

@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -35,7 +36,12 @@ export const connectionStore = /* @__PURE__ */ once(
 
 /** The API Gateway Management API client for this stack's WebSocket API and stage. */
 export const managementClient = /* @__PURE__ */ once(
-  () => new ApiGatewayManagementApiClient({ endpoint: managementEndpoint(process.env) }),
+  () =>
+    new ApiGatewayManagementApiClient({
+      endpoint: managementEndpoint(process.env),
+      // The SDK's default of 50 sockets would cap a fan-out of several concurrent batches.
+      requestHandler: { httpsAgent: new Agent({ keepAlive: true, maxSockets: 256 }) },
+    }),
 );
 
 /** The pusher over the management API and the connections table. */

@@ -54,9 +54,9 @@ export const cloudWorkerPorts = /* @__PURE__ */ once((): WorkerPorts => {
       allowedHosts: webhookHosts?.length ? webhookHosts : WECOM_WEBHOOK_HOSTS,
       ...(defaultWebhookUrl ? { defaultWebhookUrl } : {}),
     }),
-    requeueNotify: (task, delaySeconds) =>
+    requeueNotify: (task, delaySeconds, attempt) =>
       queue.enqueue(
-        { taskId: task.taskId, taskType: task.taskType, kind: 'notify' },
+        { taskId: task.taskId, taskType: task.taskType, kind: 'notify', attempt },
         { delaySeconds },
       ),
     fetch,

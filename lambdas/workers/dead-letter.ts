@@ -3,6 +3,7 @@ import type { Log } from '../../src/ports/log';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
 import { failFromDeadLetter, type WorkerPorts } from '../../src/tasks/worker';
 import { lazyHandler } from '../shared/lazy';
+import { tryReadRecord } from '../shared/sqs-record';
 import { cloudWorkerPorts } from '../shared/workers';
 import { logger } from '../shared/logger';
 import { workMessageSchema } from './task-worker';
@@ -22,14 +23,8 @@ export function createDeadLetterHandler(ports: DeadLetterPorts) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const failures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const message = workMessageSchema.safeParse(body);
-      if (!message.success) {
+      const message = tryReadRecord(record, workMessageSchema);
+      if (!message) {
         // Not a task message: nothing to mark; its body stays in this log line for a person.
         ports.log.error('unreadable dead letter dropped', {
           messageId: record.messageId,
@@ -41,13 +36,13 @@ export function createDeadLetterHandler(ports: DeadLetterPorts) {
         // The DLQ's own receive count says nothing about the tries on the task queue.
         const outcome = await failFromDeadLetter(
           ports.worker,
-          message.data,
+          message,
           TASK_QUEUE_SETTINGS.maxReceiveCount,
         );
-        ports.log.warn('dead letter handled', { taskId: message.data.taskId, outcome });
+        ports.log.warn('dead letter handled', { taskId: message.taskId, outcome });
       } catch (e) {
         ports.log.error('dead letter not handled; will retry', {
-          taskId: message.data.taskId,
+          taskId: message.taskId,
           error: e instanceof Error ? e.message : String(e),
         });
         failures.push({ itemIdentifier: record.messageId });

@@ -10,6 +10,7 @@ import { systemClock } from '../../src/ports/clock';
 import { frameFactory } from '../../src/push/frames';
 import { connectionStore, pusher } from '../shared/aws';
 import { lazyHandler } from '../shared/lazy';
+import { readRecord } from '../shared/sqs-record';
 import { logger } from '../shared/logger';
 import { artifactStore, fanoutQueue, messageStore } from '../shared/messages';
 import { idempotencyStore } from '../shared/workers';
@@ -50,13 +51,7 @@ export function createFanoutHandler(ports: FanoutWorkerPorts) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     if (context) config.registerLambdaContext(context);
     const onRecord = async (record: SQSRecord) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(record.body);
-      } catch {
-        raw = undefined;
-      }
-      const message = fanoutMessageSchema.parse(raw);
+      const message = readRecord(record, fanoutMessageSchema);
       if (message.kind === 'batch') {
         await batchOnce({ key: `${message.deliveryId}#${message.batch}`, message });
       } else {

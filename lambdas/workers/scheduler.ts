@@ -1,15 +1,9 @@
-import { sweepDue, type SchedulePorts } from '../../src/deliveries/schedule';
+import { SWEEP_HORIZON_MS, sweepDue, type SchedulePorts } from '../../src/deliveries/schedule';
 import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { lazyHandler } from '../shared/lazy';
 import { logger } from '../shared/logger';
 import { fanoutQueue, messageStore } from '../shared/messages';
-
-/**
- * How far ahead each run queues messages: the run interval (one minute) plus slack, so a
- * message is on the queue, with its exact delay, before its minute comes.
- */
-export const SWEEP_HORIZON_MS = 75_000;
 
 /** Ports of the scheduler. */
 export interface SchedulerPorts {

@@ -12,6 +12,7 @@ import {
   type WorkOutcome,
 } from '../../src/tasks/worker';
 import { lazyHandler } from '../shared/lazy';
+import { readRecord } from '../shared/sqs-record';
 import { type Counters, noCounters, powertoolsCounters } from '../shared/metrics';
 import { cloudTaskWorkerPorts } from '../shared/workers';
 
@@ -20,6 +21,7 @@ export const workMessageSchema = z.object({
   taskId: z.string().min(1).max(128),
   taskType: z.string().min(1).max(64),
   kind: z.enum(['run', 'notify']).optional(),
+  attempt: z.number().int().min(0).max(1000).optional(),
 });
 
 /** Ports of the task worker. */
@@ -67,14 +69,7 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
       : (ports.defaultTimeoutMs ?? 60_000);
     const signal = AbortSignal.timeout(budget);
     const onRecord = async (record: SQSRecord) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(record.body);
-      } catch {
-        raw = undefined;
-      }
-      // A body that is not a task message can never succeed: it goes to the DLQ for a person.
-      const message = workMessageSchema.parse(raw);
+      const message = readRecord(record, workMessageSchema);
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       // Notifications repeat on purpose (rate limits), so only runs go through idempotency.
       const outcome =

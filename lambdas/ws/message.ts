@@ -8,7 +8,7 @@ import { errorFrame, frameFactory, type ServerFrame } from '../../src/push/frame
 import { parseClientFrame } from '../../src/ws/client-frames';
 import { handleClientFrame } from '../../src/ws/session';
 import type { Pusher } from '../../src/push/pusher';
-import type { SubmitPorts } from '../../src/tasks/submit';
+import { submitPortsOf, type SubmitPortsSource } from '../../src/tasks/submit';
 import { connectionStore, pusher } from '../shared/aws';
 import { submitPorts } from '../shared/tasks';
 import { lazyHandler } from '../shared/lazy';
@@ -19,7 +19,7 @@ import { type WsResult, wsEventSchema } from '../shared/ws-event';
 export interface MessagePorts {
   readonly store: ConnectionStore;
   /** Task submission and a direct line to the connection (for `task.accepted`). */
-  readonly submit?: SubmitPorts;
+  readonly submit?: SubmitPortsSource;
   readonly pusher?: Pusher;
   readonly log: Log;
   readonly clock?: Clock;
@@ -47,10 +47,14 @@ export function createMessageHandler(ports: MessagePorts) {
     const { frame } = parsed;
     try {
       const pusher = ports.pusher;
+      const source = ports.submit;
       const submit =
-        ports.submit && pusher
+        source && pusher
           ? {
-              submit: ports.submit,
+              // A getter: task settings are read only when a client actually submits.
+              get submit() {
+                return submitPortsOf(source);
+              },
               sendToConnection: async (f: ServerFrame) => {
                 const { outcome } = await pusher.post(connectionId, Buffer.from(JSON.stringify(f)));
                 if (outcome !== 'delivered')
@@ -86,7 +90,7 @@ export const handler = lazyHandler(() =>
   createMessageHandler({
     store: connectionStore(),
     log: logger,
-    submit: submitPorts(),
+    submit: submitPorts,
     pusher: pusher(),
   }),
 );

@@ -79,10 +79,11 @@ export class WorkQueue extends Construct {
    * Makes `consumer` the consumer of the queue. Consumers report partial batch failures, so only
    * the failed records of a batch are retried.
    */
-  public subscribe(consumer: TaskwireFunction, batchSize?: number): void {
+  public subscribe(consumer: TaskwireFunction, batchSize?: number, maxConcurrency?: number): void {
     consumer.function.addEventSource(
       new SqsEventSource(this.queue, {
         ...(batchSize === undefined ? {} : { batchSize }),
+        ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
         reportBatchItemFailures: true,
       }),
     );

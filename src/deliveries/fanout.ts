@@ -3,7 +3,7 @@ import type { Log } from '../ports/log';
 import type { FrameFactory, ServerFrame } from '../push/frames';
 import { buildMessageFrame } from '../push/payload';
 import { deliver, type DeliverPorts } from './deliver';
-import type { FanoutMessage } from './records';
+import type { FanoutMessage, ScheduledRecord } from './records';
 
 /** What the fan-out worker needs. */
 export interface FanoutPorts extends DeliverPorts {
@@ -50,6 +50,16 @@ export async function handleFanout(
     'sending',
   );
   if (!claimed) return 'skipped';
+  try {
+    return await sendScheduled(ports, claimed);
+  } catch (e) {
+    // Give the claim back so the queue's retry can send it (and a cancel still works).
+    await ports.messages.moveScheduled(claimed.id, ['sending'], 'queued');
+    throw e;
+  }
+}
+
+async function sendScheduled(ports: FanoutPorts, claimed: ScheduledRecord): Promise<FanoutOutcome> {
   const data = claimed.dataKey
     ? (JSON.parse(
         Buffer.from(await ports.artifacts.get(claimed.dataKey)).toString('utf8'),

@@ -20,7 +20,16 @@ export interface SchedulePorts {
   readonly fanout: FanoutQueue;
   readonly clock: Clock;
   readonly newId?: () => string;
+  /**
+   * A message due within this many ms is queued at once (with its delay) instead of waiting
+   * for the next sweep. Set to the sweep's horizon in the cloud; 0 locally, where the sweep
+   * runs several times a second.
+   */
+  readonly queueWithinMs?: number;
 }
+
+/** The cloud sweep's horizon: its one-minute interval plus slack. */
+export const SWEEP_HORIZON_MS = 75_000;
 
 /**
  * Reads `sendAt`: an ISO time in the future, at most a year ahead.
@@ -71,6 +80,17 @@ export async function scheduleMessage(
     expiresAt: Math.floor(sendAt.getTime() / 1000) + 7 * 24 * 60 * 60,
   };
   await ports.messages.createScheduled(record);
+  const wait = sendAt.getTime() - now.getTime();
+  if (wait <= (ports.queueWithinMs ?? 0)) {
+    const moved = await ports.messages.moveScheduled(id, ['pending'], 'queued');
+    if (moved) {
+      await ports.fanout.send(
+        { kind: 'scheduled', scheduledId: id },
+        { delaySeconds: wait / 1000 },
+      );
+      return moved;
+    }
+  }
   return record;
 }
 
@@ -93,7 +113,7 @@ export async function cancelScheduled(
 /**
  * Queues every pending message due before `now + horizonMs` on the fan-out queue, each with a
  * delay that lands it at its sendAt (SQS delays to the second, up to 15 minutes). Run every
- * minute in the cloud with a horizon a little over a minute, and every half second locally.
+ * minute in the cloud with a horizon a little over a minute, and every 200 ms locally.
  * @returns how many messages were queued.
  */
 export async function sweepDue(

@@ -21,9 +21,24 @@ export interface SubmitPorts {
   readonly clock: Clock;
   readonly log: Log;
   readonly args: ArgsContext;
+  /**
+   * Called once a new task is recorded, before it is queued (so before any worker can report
+   * on it). Best effort: a failure is logged and the task is queued all the same.
+   */
+  readonly onCreated?: (task: Task) => Promise<void>;
   /** Called once a new task is queued, to push its `queued` update to the audience. */
   readonly onQueued?: (task: Task) => Promise<void>;
 }
+
+/**
+ * Submit ports, or a getter that builds them on first use: task settings are then read only
+ * by the routes that submit, so /healthz or ping work even before tasks are configured.
+ */
+export type SubmitPortsSource = SubmitPorts | (() => SubmitPorts);
+
+/** The submit ports of a source. */
+export const submitPortsOf = (source: SubmitPortsSource): SubmitPorts =>
+  typeof source === 'function' ? source() : source;
 
 /** A request to run a task. */
 export interface SubmitRequest {
@@ -65,6 +80,14 @@ export async function submitTask(ports: SubmitPorts, request: SubmitRequest): Pr
     expiresAt: Math.floor(now.getTime() / 1000) + TASK_TTL_SECONDS,
   };
   const { task: stored, created } = await ports.tasks.create(task);
+  if (created && ports.onCreated) {
+    await ports.onCreated(stored).catch((e: unknown) =>
+      ports.log.warn('could not tell the submitter', {
+        taskId: stored.taskId,
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
+  }
   const mayEnqueue =
     created || (await ports.tasks.claimEnqueue(stored.taskId, ENQUEUE_CLAIM_STALE_MS));
   if (mayEnqueue) {

@@ -6,6 +6,8 @@ export interface TaskMessage {
   readonly taskType: string;
   /** `notify` re-sends the chat notification of a finished task (default `run`). */
   readonly kind?: 'run' | 'notify';
+  /** Which try of a `notify` this is (1 for the first re-send). */
+  readonly attempt?: number;
 }
 
 /** SQS holds a message back at most 15 minutes. */

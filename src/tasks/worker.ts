@@ -31,7 +31,7 @@ export interface WorkerPorts {
   readonly servers: () => Promise<Readonly<Record<string, ResolvedServer>>>;
   readonly chat: ChatNotifier;
   /** Puts a notify message back on the task's queue after a delay (rate limit, failed post). */
-  readonly requeueNotify: (task: Task, delaySeconds: number) => Promise<void>;
+  readonly requeueNotify: (task: Task, delaySeconds: number, attempt: number) => Promise<void>;
   readonly fetch: typeof fetch;
   readonly clock: Clock;
   readonly log: Log;
@@ -67,7 +67,7 @@ export async function handleWork(
     return 'skipped';
   }
   if (message.kind === 'notify') {
-    await notifyChat(ports, task);
+    await notifyChat(ports, task, message.attempt ?? 1);
     return 'notified';
   }
   if (isTerminal(task.status)) return 'skipped';
@@ -141,11 +141,21 @@ async function announce(ports: WorkerPorts, task: Task): Promise<void> {
   ports.log.debug('task update pushed', { taskId: task.taskId, status: task.status, ...report });
 }
 
-async function notifyChat(ports: WorkerPorts, task: Task): Promise<void> {
+/** A chat notification is tried this many times (about half an hour of retries), then dropped. */
+export const MAX_CHAT_ATTEMPTS = 30;
+
+async function notifyChat(ports: WorkerPorts, task: Task, attempt = 0): Promise<void> {
   const outcome = await ports.chat.notify(task);
-  if (outcome.kind === 'later') {
-    ports.log.info('chat notification deferred', { taskId: task.taskId, ...outcome });
-    await ports.requeueNotify(task, outcome.delaySeconds);
+  if (outcome.kind === 'later' && attempt >= MAX_CHAT_ATTEMPTS) {
+    // The task's result stays on its record and went out on WebSocket; only the chat misses it.
+    ports.log.error('chat notification given up', {
+      taskId: task.taskId,
+      attempt,
+      reason: outcome.reason,
+    });
+  } else if (outcome.kind === 'later') {
+    ports.log.info('chat notification deferred', { taskId: task.taskId, attempt, ...outcome });
+    await ports.requeueNotify(task, outcome.delaySeconds, attempt + 1);
   } else if (outcome.kind === 'skipped') {
     ports.log.debug('no chat notification', { taskId: task.taskId, reason: outcome.reason });
   }

@@ -28,7 +28,8 @@ const acceptedFrame = (frames: FrameFactory, task: Task, requestId: string | und
 
 /**
  * Submits a task for the connection's user. `task.accepted` reaches the client before the
- * task's first `task.update`: it is sent directly, before the audience hears `queued`. A
+ * task's first `task.update`: it is sent directly once the task is recorded, before it is
+ * queued (if that send fails the task still runs; its updates still reach the user). A
  * repeated requestId from the same user returns the same task (a client's retry is safe).
  * @returns the reply frame to send, or undefined when it was already sent.
  * @throws AppError `bad_request` (type or args) or `forbidden` (a token without the client role).
@@ -45,10 +46,10 @@ export async function submitFromConnection(
   const { task } = await submitTask(
     {
       ...ports.submit,
-      onQueued: async (queued) => {
-        await ports.sendToConnection(acceptedFrame(ports.frames, queued, frame.requestId));
+      // Before the task is queued, so `task.accepted` always precedes its first update.
+      onCreated: async (created) => {
+        await ports.sendToConnection(acceptedFrame(ports.frames, created, frame.requestId));
         sent = true;
-        await ports.submit.onQueued?.(queued);
       },
     },
     {

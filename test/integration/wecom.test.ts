@@ -83,6 +83,8 @@ describe('WeCom callback: replies', () => {
     ['download', /Usage: download/],
     ['download 1 2 nowhere', /unknown server "nowhere"/],
     ['status t_aaaaaaaaaaaaaaaaaaaa', /no such task/],
+    [`logic ${'w '.repeat(40)}`, /args/],
+    [`logic ${'x'.repeat(300)}`, /args/],
   ])('answers %p with text and queues nothing', async (text, reply) => {
     const before = (await allTasks(rt.dynamoEndpoint)).length;
     const answer = await sendChatMessage(callbackUrl, rt.wecom, { text });

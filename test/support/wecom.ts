@@ -1,10 +1,9 @@
 import { createCipheriv } from 'node:crypto';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { WecomSettings } from '../../lambdas/shared/wecom-config';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { LOCAL_TABLES } from '../../local/tables';
 import { signature } from '../../src/wecom/crypto';
+import { scanTable } from './table';
 
 /** Encrypts raw plaintext bytes (no padding added) with a settings' key: for malformed bodies. */
 export function rawEncrypt(settings: WecomSettings, plain: Buffer): string {
@@ -58,18 +57,4 @@ export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
 }
 
 /** Every task item (tests only: proves that bad input wrote nothing). */
-export async function allTasks(endpoint: string): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  try {
-    const out = await client.send(new ScanCommand({ TableName: LOCAL_TABLES.tasks }));
-    return (out.Items ?? []).map((item) =>
-      Object.fromEntries(Object.entries(item).map(([k, v]) => [k, Object.values(v)[0]])),
-    );
-  } finally {
-    client.destroy();
-  }
-}
+export const allTasks = (endpoint: string) => scanTable(endpoint, LOCAL_TABLES.tasks);

@@ -139,7 +139,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     needs: ['connections:write', 'push', 'messages', 'fanoutQueue', 'artifacts', 'idempotency'],
     consumes: 'fanout',
     batchSize: 2,
-    maxConcurrency: 5,
+    maxConcurrency: 2,
   },
   scheduler: {
     entry: 'lambdas/workers/scheduler.ts',

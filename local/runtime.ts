@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  FUNCTIONS,
   type FunctionName,
   HTTP_ROUTES,
   TASK_WORKERS,
@@ -356,7 +357,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       // Short polls: a due scheduled message must not wait out a long poll.
       waitTimeSeconds: options.pollWaitSeconds ?? 0,
-      maxConcurrentBatches: 4,
+      // As the stack's event source mapping: records per batch and batches at once.
+      batchSize: FUNCTIONS.fanout.batchSize ?? 10,
+      maxConcurrentBatches: FUNCTIONS.fanout.maxConcurrency ?? 2,
     });
     keep({ close: () => fanoutPoller.stop() });
     keep(every(options.scheduleSweepMs ?? 200, () => scheduler(), log));

@@ -100,7 +100,9 @@ export function logicalIdOf(construct: IConstruct): string {
 
 /** How a token (ARN, name, URL) of the stack appears in the template. */
 export function resolved(construct: IConstruct, value: unknown): unknown {
-  return Stack.of(construct).resolve(value);
+  // As plain JSON, like the template: resolve() may hand back objects of other prototypes,
+  // which jest's toMatchObject treats as different types.
+  return JSON.parse(JSON.stringify(Stack.of(construct).resolve(value))) as unknown;
 }
 
 /** An IAM policy statement as the template renders it. */

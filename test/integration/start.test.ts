@@ -4,13 +4,13 @@ import { TestClient } from '../support/ws-client';
 
 const root = path.resolve(__dirname, '../..');
 
-/** `npm start`'s program, on free ports, the way a person runs it. */
+/** `npm start`'s command (node --import tsx local/main.ts), on free ports. */
 describe('npm start', () => {
   it('prints the URLs, a dev token and a ready line, serves, and stops cleanly on SIGINT', async () => {
     // Prepare
     const child = spawn(
       process.execPath,
-      [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'local/main.ts'],
+      ['--import', 'tsx', 'local/main.ts'],
       {
         cwd: root,
         env: { ...process.env, TASKWIRE_WS_PORT: '0', TASKWIRE_HTTP_PORT: '0' },

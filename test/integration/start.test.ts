@@ -8,15 +8,11 @@ const root = path.resolve(__dirname, '../..');
 describe('npm start', () => {
   it('prints the URLs, a dev token and a ready line, serves, and stops cleanly on SIGINT', async () => {
     // Prepare
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'local/main.ts'],
-      {
-        cwd: root,
-        env: { ...process.env, TASKWIRE_WS_PORT: '0', TASKWIRE_HTTP_PORT: '0' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+      cwd: root,
+      env: { ...process.env, TASKWIRE_WS_PORT: '0', TASKWIRE_HTTP_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -763,7 +763,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
           ? `  constant: 0 items beyond K for a Query audience (ScannedCount = K; 1 request while K ≤ 1000 page size); each 410 adds 1 request reading 1 + memberships items (here ${stale.itemsRead - stale.recipients} for ${stale.recipients} gone)`
           : '',
         `cloud arithmetic inputs: pusher concurrency ${CONCURRENCY} posts in flight per push, fan-out batch ${DEFAULT_BATCH_SIZE} ids per SQS message, inline limit ${DEFAULT_INLINE_LIMIT} recipients, ${BROADCAST_SHARDS} broadcast shards (Query pages of 1000); so 1,000 = 1 request, ${1000 / CONCURRENCY} waves of ${CONCURRENCY}; 5,000 = ${5000 / DEFAULT_BATCH_SIZE} batches × ${DEFAULT_BATCH_SIZE / CONCURRENCY} waves each`,
-        `local queue path: poller up to 4 receives × 10 messages in parallel, each batch at concurrency ${CONCURRENCY} over one management client (maxSockets 256), so more than ${CONCURRENCY} posts may be in flight than in the baseline`,
+        `local queue path: the fan-out poller runs as the stack's event source mapping (2 batches at once, 2 messages each), each message pushed at concurrency ${CONCURRENCY} over one management client (maxSockets 256), so up to 4 × ${CONCURRENCY} posts may be in flight against the baseline's ${CONCURRENCY}`,
         ...(log.count > 0
           ? [
               `${log.count} runtime warnings/errors (the stale-user push logs 'push incomplete' by design), first: ${log.entries.slice(0, 3).join(' | ')}`,

@@ -392,8 +392,7 @@ async function runTasks(ctx: BenchContext): Promise<SectionResult> {
     },
     notes: [
       `throughput: ${main.throughput.completed} logic tasks in ${fmt(main.throughput.seconds, 1)} s with ${SUBMITTERS} closed-loop submitters = ${fmt(main.throughput.perSecond, 1)} tasks/s (diagnostic with visibility ${DIAG_VISIBILITY_SECONDS} s: ${fmt(diag.throughput.perSecond, 1)} tasks/s)`,
-      `latency floor: local/sqs-poller.ts long-polls with WaitTimeSeconds = min(waitTimeSeconds (default 1), visibility − 1) and local-aws-sqs holds a long poll for its whole wait unless the batch fills (download batchSize 2, logic 5): a lone message waits for the end of the current 1 s poll at each hop. startLocalRuntime does not expose waitTimeSeconds; only queueVisibilitySeconds ≤ 1 turns it into short polls (0 s wait, 100 ms pause when empty), as the diagnostic rows show.`,
-      `closed loops lock onto the poll phase: a completion is seen just after the poller started its next 1 s poll, so the next submission waits nearly all of it (~1 s per hop, not the ~0.5 s a randomly timed message would average); with ${SUBMITTERS} submitters the logic batch (5) never fills, so throughput ≈ ${SUBMITTERS} per poll cycle`,
+      `queue hops: the local pollers short-poll (pollWaitSeconds 0: local-aws-sqs holds a long poll to its end even when a message arrives, which would add up to 1 s per hop), pausing 100 ms when a queue is empty; so a hop costs ≤ ~100 ms plus the work`,
       `chat: ${main.chatMessages} robot messages received in the main run; ${deferred} notifications deferred by the rate limit`,
       ...(warnings > 0
         ? [

@@ -335,10 +335,9 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       }
       if (!conn || conn.socket.readyState !== WebSocket.OPEN) return fail(410, 'GoneException', '');
       if (throttle?.(connectionId)) return fail(429, 'LimitExceededException', 'Rate exceeded');
-      const data = Buffer.concat(chunks);
-      await new Promise<void>((resolve) =>
-        conn.socket.send(data.toString('utf8'), () => resolve()),
-      );
+      // A text frame from the bytes as they came; like API Gateway, answer once it is queued
+      // on the socket rather than after the client has read it.
+      conn.socket.send(Buffer.concat(chunks), { binary: false });
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end();
     }

@@ -1,10 +1,6 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
@@ -30,6 +26,7 @@ import {
   settle,
   timed,
 } from '../harness';
+import { bareLoop, startBareServer } from '../bare-loop';
 
 /**
  * Issue 5: `POST /broadcast` end to end (HTTP request → every WebSocket client has the frame)
@@ -235,38 +232,6 @@ const messageFrame = (audience: Audience, marker: string): ServerFrame => ({
   at: new Date().toISOString(),
 });
 
-/** The baseline server: 200 to everything, after reading the body. */
-async function startBareServer(): Promise<{ endpoint: string; server: Server }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  // Same path shape as the gateway's management endpoint (…/{stage}/@connections/{id}).
-  return { endpoint: `http://127.0.0.1:${port}/local`, server };
-}
-
-/** The baseline: the same SDK client type and agent settings as local/runtime.ts, a bare loop. */
-async function bareLoop(
-  client: ApiGatewayManagementApiClient,
-  ids: readonly string[],
-  data: Uint8Array,
-): Promise<number> {
-  let delivered = 0;
-  await mapLimit(ids, CONCURRENCY, async (id) => {
-    await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
-    delivered++;
-  });
-  return delivered;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Part 1 and 2: broadcasts vs. the bare loop
 
@@ -374,7 +339,7 @@ async function measureSize(
   if (ids.length !== n) throw new Error(`gateway has ${ids.length} connections, not ${n}`);
   const baseline = async () => {
     const data = Buffer.from(JSON.stringify(messageFrame({ kind: 'all' }, randomUUID())));
-    const { value, ms } = await timed(() => bareLoop(bare, ids, data));
+    const { value, ms } = await timed(() => bareLoop(bare, ids, data, CONCURRENCY));
     if (value !== n) throw new Error(`baseline delivered ${value} of ${n}`);
     return (value / ms) * 1000;
   };

@@ -1,20 +1,17 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, type Server } from 'node:http';
 import WebSocket from 'ws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { signToken } from '../../src/auth/token';
-import { type Log, silentLog } from '../../src/ports/log';
+import { silentLog } from '../../src/ports/log';
 import type { ServerFrame } from '../../src/push/frames';
 import { Pusher, type PushReport } from '../../src/push/pusher';
 import {
   type BenchContext,
   fmt,
+  collectingLog,
   mapLimit,
   median,
   pages,
@@ -24,6 +21,7 @@ import {
   type SectionResult,
   timed,
 } from '../harness';
+import { bareLoop, startBareServer } from '../bare-loop';
 
 const CLIENTS = 1000;
 /** Upgrades in flight while connecting the clients. */
@@ -40,26 +38,6 @@ const GOAL_RATIO = 0.8;
 const RECEIVE_TIMEOUT_MS = 10_000;
 const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
 const FRAME_TYPE = 'bench';
-
-/** A log that keeps the first warnings and errors (the runtime's and the pusher's) for the report. */
-function collectingLog(limit = 10): Log & { readonly entries: string[]; count: number } {
-  const entries: string[] = [];
-  const log = {
-    entries,
-    count: 0,
-    debug() {},
-    info() {},
-    warn: (message: string, ...attributes: Record<string, unknown>[]) =>
-      keep('warn', message, attributes),
-    error: (message: string, ...attributes: Record<string, unknown>[]) =>
-      keep('error', message, attributes),
-  };
-  function keep(level: string, message: string, attributes: Record<string, unknown>[]) {
-    log.count++;
-    if (entries.length < limit) entries.push(`${level}: ${message} ${JSON.stringify(attributes)}`);
-  }
-  return log;
-}
 
 /** A `ws` client that only records which bench frames it has seen. */
 interface CountingClient {
@@ -108,38 +86,6 @@ const benchFrame = (): ServerFrame => ({
 
 async function* pagesOf(ids: readonly string[]): AsyncIterable<readonly string[]> {
   for (const page of pages(ids, PAGE_SIZE)) yield page;
-}
-
-/** The baseline server: 200 to everything, after reading the body. */
-async function startBareServer(): Promise<{ endpoint: string; server: Server }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200);
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  // Same path shape as the gateway's management endpoint (…/{stage}/@connections/{id}).
-  return { endpoint: `http://127.0.0.1:${port}/local`, server };
-}
-
-/** The baseline: the same SDK client type and agent settings as local/runtime.ts, a bare loop. */
-async function bareLoop(
-  client: ApiGatewayManagementApiClient,
-  ids: readonly string[],
-  data: Uint8Array,
-): Promise<number> {
-  let delivered = 0;
-  await mapLimit(ids, CONCURRENCY, async (id) => {
-    await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
-    delivered++;
-  });
-  return delivered;
 }
 
 async function waitForReceipt(received: Map<string, number>, frameId: string): Promise<number> {
@@ -214,7 +160,7 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
 
     const measureBaseline = async () => {
       const data = Buffer.from(JSON.stringify(benchFrame()));
-      const { value, ms } = await timed(() => bareLoop(bc, ids, data));
+      const { value, ms } = await timed(() => bareLoop(bc, ids, data, CONCURRENCY));
       if (value !== CLIENTS) throw new Error(`baseline delivered ${value} of ${CLIENTS}`);
       return (value / ms) * 1000;
     };

@@ -13,6 +13,7 @@ import { AppError } from '../errors/app-error';
 import type { Role } from '../auth/token';
 import type { Clock } from '../ports/clock';
 import type { Audience } from './audience';
+import { mergePages } from './merge-pages';
 import type { Connection, ConnectionSummary } from './connection';
 import { BROADCAST_SHARDS, CONNECTION_TTL_SECONDS, CONNECTIONS_TABLE } from './schema';
 import type { ConnectionStore, NewConnection } from './store';
@@ -272,9 +273,11 @@ export class DynamoConnectionStore implements ConnectionStore {
         yield* this.ids(this.indexPages('byClientType', audience.clientType, 'connectionId'));
         return;
       case 'all':
-        for (let shard = 0; shard < BROADCAST_SHARDS; shard++) {
-          yield* this.ids(this.indexPages('byShard', String(shard), 'connectionId'));
-        }
+        yield* mergePages(
+          Array.from({ length: BROADCAST_SHARDS }, (_, shard) =>
+            this.ids(this.indexPages('byShard', String(shard), 'connectionId')),
+          ),
+        );
         return;
     }
   }

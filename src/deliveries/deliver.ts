@@ -5,7 +5,7 @@ import type { ConnectionStore } from '../connections/store';
 import type { Clock } from '../ports/clock';
 import type { ServerFrame } from '../push/frames';
 import type { Pusher, PushReport } from '../push/pusher';
-import type { FanoutQueue, MessageStore } from './records';
+import type { FanoutMessage, FanoutQueue, MessageStore } from './records';
 
 /** Audiences up to this size are pushed within the request (about a second at local speeds). */
 export const DEFAULT_INLINE_LIMIT = 2000;
@@ -91,10 +91,18 @@ export async function deliver(
   });
   let batch = 0;
   let recipients = 0;
+  // Batches go to SQS ten to a request (SendMessageBatch), so even a very large audience is
+  // queued well inside the request's time.
+  let outbox: FanoutMessage[] = [];
+  const sendOutbox = async () => {
+    if (outbox.length > 0) await ports.fanout.sendAll(outbox);
+    outbox = [];
+  };
   const flush = async (ids: string[]) => {
-    await ports.fanout.send({ kind: 'batch', deliveryId, batch, connectionIds: ids });
+    outbox.push({ kind: 'batch', deliveryId, batch, connectionIds: ids });
     batch++;
     recipients += ids.length;
+    if (outbox.length === 10) await sendOutbox();
   };
   const pending = buffered;
   for (;;) {
@@ -104,6 +112,7 @@ export async function deliver(
     pending.push(...next.value);
   }
   if (pending.length > 0) await flush(pending.splice(0));
+  await sendOutbox();
   await ports.messages.setBatches(deliveryId, batch, recipients);
   return { mode: 'queued', deliveryId, recipients, batches: batch };
 }

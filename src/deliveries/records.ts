@@ -83,6 +83,8 @@ export interface MessageStore {
 /** The port of the fan-out queue. */
 export interface FanoutQueue {
   send(message: FanoutMessage, options?: { delaySeconds?: number }): Promise<void>;
+  /** Sends up to 10 messages in one request (SQS SendMessageBatch). */
+  sendAll(messages: readonly FanoutMessage[]): Promise<void>;
 }
 
 /** The due-minute bucket of a time. */

@@ -98,6 +98,9 @@ export class MemoryMessageStore implements MessageStore {
 /** A fan-out queue that records what was sent. */
 export class MemoryFanoutQueue implements FanoutQueue {
   public readonly sent: { message: FanoutMessage; delaySeconds?: number }[] = [];
+  public async sendAll(messages: readonly FanoutMessage[]) {
+    for (const message of messages) await this.send(message);
+  }
   public async send(message: FanoutMessage, options: { delaySeconds?: number } = {}) {
     this.sent.push({
       message,

@@ -26,6 +26,7 @@ import {
   settle,
   timed,
 } from '../harness';
+import { closeServer } from '../../local/net';
 import { bareLoop, startBareServer } from '../bare-loop';
 
 /**
@@ -741,13 +742,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
     await Promise.all(clients.map(closeClient));
     bareClient?.destroy();
     bareAgent?.destroy();
-    const server = bare?.server;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
+    if (bare) await closeServer(bare.server);
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type SectionResult,
   timed,
 } from '../harness';
+import { closeServer } from '../../local/net';
 import { bareLoop, startBareServer } from '../bare-loop';
 
 const CLIENTS = 1000;
@@ -272,13 +273,7 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     await Promise.all(clients.map(closeClient));
     bareClient?.destroy();
     bareAgent?.destroy();
-    const server = bare?.server;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
+    if (bare) await closeServer(bare.server);
   }
 }
 

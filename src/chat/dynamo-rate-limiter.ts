@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
+import { isConditionFailure } from '../dynamo/document';
 import type { Clock } from '../ports/clock';
 import type { RateDecision, RateLimiter } from './rate-limiter';
 
@@ -40,7 +40,7 @@ export class DynamoRateLimiter implements RateLimiter {
       );
       return { ok: true };
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(e)) {
         return { ok: false, retryAfterSeconds: Math.max(1, (window + 1) * windowSeconds - nowS) };
       }
       throw e;

@@ -4,11 +4,10 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure, queryPages } from '../dynamo/document';
 import { AppError } from '../errors/app-error';
 import type { Role } from '../auth/token';
 import type { Clock } from '../ports/clock';
@@ -133,7 +132,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       );
       return toConnection(out.Attributes as ConnectionItem);
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(e)) {
         throw new AppError('not_found', 'connection is gone');
       }
       throw e;
@@ -222,19 +221,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     return keys.length;
   }
 
-  /** Runs a Query page by page, following LastEvaluatedKey so no 1 MB page is ever dropped. */
+  /** Runs a Query page by page (see queryPages), counting what it reads. */
   private async *pages(input: QueryCommandInput): AsyncIterable<Record<string, unknown>[]> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-      );
+    for await (const out of queryPages(this.client, input)) {
       this.reads.requests++;
       // ScannedCount: items read before the expiry filter, i.e. what the Query cost.
       this.reads.items += out.ScannedCount ?? out.Count ?? 0;
       yield out.Items ?? [];
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 
   /** Queries one index for the live items under a key. */

@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryPages, updateIfAllowed } from '../dynamo/document';
 import type { Clock } from '../ports/clock';
 import type {
   BatchCounts,
@@ -14,8 +13,6 @@ import type {
   ScheduledRecord,
   ScheduleState,
 } from './records';
-
-const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException;
 
 /** Deliveries and scheduled messages on DynamoDB (or dynalite). */
 export class DynamoMessageStore implements MessageStore {
@@ -42,16 +39,8 @@ export class DynamoMessageStore implements MessageStore {
     return out.Item?.kind === kind ? (out.Item as T) : undefined;
   }
 
-  private async update<T>(
-    input: ConstructorParameters<typeof UpdateCommand>[0],
-  ): Promise<T | undefined> {
-    try {
-      const out = await this.client.send(new UpdateCommand({ ...input, ReturnValues: 'ALL_NEW' }));
-      return out.Attributes as T | undefined;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+  private async update<T>(input: UpdateCommandInput): Promise<T | undefined> {
+    return (await updateIfAllowed(this.client, input)) as T | undefined;
   }
 
   public createDelivery(record: DeliveryRecord) {
@@ -160,22 +149,16 @@ export class DynamoMessageStore implements MessageStore {
 
   public async duePending(dueMinute: string, until: string): Promise<ScheduledRecord[]> {
     const out: ScheduledRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'byDue',
-          KeyConditionExpression: 'dueMinute = :m AND sendAt <= :until',
-          FilterExpression: '#s = :pending',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':m': dueMinute, ':until': until, ':pending': 'pending' },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'byDue',
+      KeyConditionExpression: 'dueMinute = :m AND sendAt <= :until',
+      FilterExpression: '#s = :pending',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':m': dueMinute, ':until': until, ':pending': 'pending' },
+    })) {
       for (const item of page.Items ?? []) out.push({ id: String(item.id) } as ScheduledRecord);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return out;
   }
 }

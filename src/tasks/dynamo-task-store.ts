@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure, queryPages, updateIfAllowed } from '../dynamo/document';
 import type { Clock } from '../ports/clock';
 import { TASK_STATUSES, type Task, type TaskStatus } from './task';
 import type { CreateResult, TaskChange, TaskStore } from './task-store';
@@ -33,8 +32,6 @@ function toTask(item: Record<string, unknown>): Task {
   for (const k of INTERNAL) delete copy[k];
   return copy as unknown as Task;
 }
-
-const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException;
 
 /** Tasks on DynamoDB (or dynalite): one item per task, keyed by taskId. */
 export class DynamoTaskStore implements TaskStore {
@@ -77,28 +74,17 @@ export class DynamoTaskStore implements TaskStore {
 
   public async claimEnqueue(taskId: string, staleAfterMs: number): Promise<boolean> {
     const now = this.clock.now().getTime();
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { taskId },
-          UpdateExpression: 'SET enqueueClaimAt = :now',
-          ConditionExpression:
-            'attribute_exists(taskId) AND attribute_not_exists(enqueuedAt) AND #s = :queued AND ' +
-            '(attribute_not_exists(enqueueClaimAt) OR enqueueClaimAt < :stale)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':now': now,
-            ':stale': now - staleAfterMs,
-            ':queued': 'queued',
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    const claimed = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: 'SET enqueueClaimAt = :now',
+      ConditionExpression:
+        'attribute_exists(taskId) AND attribute_not_exists(enqueuedAt) AND #s = :queued AND ' +
+        '(attribute_not_exists(enqueueClaimAt) OR enqueueClaimAt < :stale)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':now': now, ':stale': now - staleAfterMs, ':queued': 'queued' },
+    });
+    return claimed !== undefined;
   }
 
   public async markEnqueued(taskId: string): Promise<void> {
@@ -116,63 +102,44 @@ export class DynamoTaskStore implements TaskStore {
   public async transition(taskId: string, change: TaskChange): Promise<Task | undefined> {
     const from = ALLOWED_FROM[change.to];
     if (from.length === 0) return undefined;
+    const sets = ['#s = :to', 'updatedAt = :now'];
+    const names: Record<string, string> = { '#s': 'status' };
     const values: Record<string, unknown> = {
       ':to': change.to,
       ':now': this.clock.now().toISOString(),
     };
-    const sets = ['#s = :to', 'updatedAt = :now'];
     from.forEach((s, i) => (values[`:f${i}`] = s));
     for (const field of ['progress', 'result', 'error'] as const) {
-      if (change[field] !== undefined) {
-        sets.push(`#${field} = :${field}`);
-        values[`:${field}`] = change[field];
-      }
+      if (change[field] === undefined) continue;
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = change[field];
     }
-    const names: Record<string, string> = { '#s': 'status' };
-    for (const field of ['progress', 'result', 'error'] as const) {
-      if (change[field] !== undefined) names[`#${field}`] = field;
-    }
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { taskId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(taskId) AND #s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? toTask(out.Attributes) : undefined;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: `attribute_exists(taskId) AND #s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return item ? toTask(item) : undefined;
   }
 
   public async setProgress(taskId: string, progress: number): Promise<Task | undefined> {
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { taskId },
-          UpdateExpression: 'SET progress = :p, updatedAt = :now',
-          ConditionExpression: '#s = :running',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':p': progress,
-            ':now': this.clock.now().toISOString(),
-            ':running': 'running',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return out.Attributes ? toTask(out.Attributes) : undefined;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: 'SET progress = :p, updatedAt = :now',
+      ConditionExpression: '#s = :running',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':p': progress,
+        ':now': this.clock.now().toISOString(),
+        ':running': 'running',
+      },
+    });
+    return item ? toTask(item) : undefined;
   }
 
   public async countByStatus(): Promise<Record<TaskStatus, number>> {
@@ -180,23 +147,17 @@ export class DynamoTaskStore implements TaskStore {
     const entries = await Promise.all(
       TASK_STATUSES.map(async (status) => {
         let count = 0;
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const out = await this.client.send(
-            new QueryCommand({
-              TableName: this.table,
-              IndexName: 'byStatus',
-              KeyConditionExpression: '#s = :s',
-              FilterExpression: 'expiresAt > :now',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':s': status, ':now': nowSeconds },
-              Select: 'COUNT',
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-          );
-          count += out.Count ?? 0;
-          startKey = out.LastEvaluatedKey;
-        } while (startKey);
+        for await (const page of queryPages(this.client, {
+          TableName: this.table,
+          IndexName: 'byStatus',
+          KeyConditionExpression: '#s = :s',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':s': status, ':now': nowSeconds },
+          Select: 'COUNT',
+        })) {
+          count += page.Count ?? 0;
+        }
         return [status, count] as const;
       }),
     );

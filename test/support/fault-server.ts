@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../local/net';
 
 /** A download server that misbehaves on purpose, by dsNumber. */
 export interface FaultServer {
@@ -50,14 +50,10 @@ export async function startFaultServer(
     res.writeHead(200, { 'content-type': 'text/csv' });
     res.end(`id,value\n1,${ds}\n2,${ds}\n`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = await listen(server, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../../local/net';
 
 /** One request a {@link LocalServer} received. */
 export interface ReceivedRequest {
@@ -29,16 +29,11 @@ export async function startServer(
     });
     handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, '127.0.0.1');
   return {
     base: `http://127.0.0.1:${port}`,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Slow and endless responses would otherwise keep close() waiting.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    // closeServer drops open connections too: slow and endless responses would keep it waiting.
+    close: () => closeServer(server),
   };
 }

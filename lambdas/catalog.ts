@@ -16,7 +16,8 @@ export type FunctionName =
   | 'deadLetter'
   | 'fanout'
   | 'scheduler'
-  | 'connectionSweeper';
+  | 'connectionSweeper'
+  | 'taskReaper';
 
 /** A permission or setting a function needs; the stack maps each to grants and environment. */
 export type Need =
@@ -156,6 +157,17 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 256,
     needs: ['connections:write', 'push'],
     schedule: 'rate(15 minutes)',
+  },
+  taskReaper: {
+    entry: 'lambdas/workers/task-reaper.ts',
+    description:
+      'Every minute: re-queues tasks stuck past their deadline, fails them after retries',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    // The tasks table (its open-task index, the claims, the chat rate limit), the task queues,
+    // and the audience and chat of a task it fails.
+    needs: ['tasks:write', 'queues:send', 'connections:write', 'push', 'chatWebhook'],
+    schedule: 'rate(1 minute)',
   },
 };
 

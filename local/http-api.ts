@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Log } from '../src/ports/log';
-import { closeServer, listen } from './net';
+import {
+  closeServer,
+  guardExchange,
+  guardServer,
+  listen,
+  readBody,
+  requestTarget,
+  safeDecode,
+} from './net';
 import { LOCAL_ACCOUNT, type LocalHandler, requestTime } from './lambda-types';
 
 /** HTTP API's own payload cap (10 MB). */
@@ -76,37 +84,57 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   let fallback = options.fallback;
   let domainName = host;
 
+  const log = options.log;
+  const answer = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const badRequest = (res: ServerResponse, message: string) =>
+    answer(res, 400, { error: { code: 'bad_request', message } });
+
   const server: Server = createServer((req, res) => {
-    void serve(req, res).catch((e: unknown) => {
-      options.log.error('local http api failed', {
-        error: e instanceof Error ? e.message : String(e),
-      });
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: 'Internal Server Error' }));
+    guardExchange(req, res, log);
+    serve(req, res).catch((e: unknown) => {
+      log.error('local http api failed', { error: e instanceof Error ? e.message : String(e) });
+      if (res.headersSent || res.destroyed) res.destroy();
+      else answer(res, 500, { message: 'Internal Server Error' });
     });
   });
+  guardServer(server, log, 'local http api');
 
   async function serve(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    const target = requestTarget(req.url);
+    if (!target) return badRequest(res, 'the request target is not a URL path');
+    // Refused before any route sees them (URIError used to make these a 500).
+    if (safeDecode(target.path) === undefined) {
+      return badRequest(res, 'the path has malformed percent-encoding');
+    }
+    if (target.path.includes('//')) return badRequest(res, 'the path has an empty segment');
     const method = req.method ?? 'GET';
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size <= MAX_HTTP_BODY_BYTES) chunks.push(chunk as Buffer);
+    let read;
+    try {
+      read = await readBody(req, MAX_HTTP_BODY_BYTES);
+    } catch (e) {
+      // The client reset or aborted mid-body: there is nobody to answer.
+      log.debug('request aborted', { error: e instanceof Error ? e.message : String(e) });
+      res.destroy();
+      return;
     }
-    if (size > MAX_HTTP_BODY_BYTES) {
-      res.writeHead(413, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ message: 'Request Entity Too Large' }));
-    }
+    if (read.tooLarge) return answer(res, 413, { message: 'Request Entity Too Large' });
     let match: { c: CompiledRoute; params: Record<string, string> } | undefined;
     for (const c of compiled) {
       if (c.route.method !== method) continue;
-      const m = c.pattern.exec(url.pathname);
+      const m = c.pattern.exec(target.path);
       if (!m) continue;
-      const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
-      match = { c, params };
+      const params = new Map<string, string>();
+      for (const [i, n] of c.names.entries()) {
+        const value = safeDecode(m[i + 1] ?? '');
+        if (value === undefined) {
+          return badRequest(res, `${n}: malformed percent-encoding in the path`);
+        }
+        params.set(n, value);
+      }
+      match = { c, params: Object.fromEntries(params) };
       break;
     }
     const handler = match?.c.route.handler ?? fallback;
@@ -114,21 +142,31 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       res.writeHead(404, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ message: 'Not Found' }));
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    // Maps, then Object.fromEntries: a header or parameter named `__proto__` or `constructor`
+    // is an own key like any other, never the object's prototype.
+    const headerMap = new Map<string, string>();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      const k = (req.rawHeaders[i] ?? '').toLowerCase();
+      const v = req.rawHeaders[i + 1] ?? '';
+      const seen = headerMap.get(k);
+      headerMap.set(k, seen === undefined ? v : `${seen},${v}`);
     }
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams)
-      query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    const headers = Object.fromEntries(headerMap);
+    const queryMap = new Map<string, string>();
+    // URLSearchParams never throws: malformed percent-encoding in the query is kept as sent.
+    for (const [k, v] of new URLSearchParams(target.query)) {
+      const seen = queryMap.get(k);
+      queryMap.set(k, seen === undefined ? v : `${seen},${v}`);
+    }
+    const query = Object.fromEntries(queryMap);
     const now = new Date();
     const routeKey = match?.c.routeKey ?? '$default';
-    const body = Buffer.concat(chunks);
+    const body = read.body;
     const event = {
       version: '2.0',
       routeKey,
-      rawPath: url.pathname,
-      rawQueryString: url.search.slice(1),
+      rawPath: target.path,
+      rawQueryString: target.query,
       headers,
       ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
       ...(match && Object.keys(match.params).length ? { pathParameters: match.params } : {}),
@@ -139,7 +177,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         domainPrefix: 'local',
         http: {
           method,
-          path: url.pathname,
+          path: target.path,
           protocol: `HTTP/${req.httpVersion}`,
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
           userAgent: req.headers['user-agent'] ?? '',
@@ -157,12 +195,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     try {
       result = await handler(event);
     } catch (e) {
-      options.log.error('handler failed', {
-        routeKey,
-        error: e instanceof Error ? e.message : String(e),
-      });
-      res.writeHead(500, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ message: 'Internal Server Error' }));
+      log.error('handler failed', { routeKey, error: e instanceof Error ? e.message : String(e) });
+      return answer(res, 500, { message: 'Internal Server Error' });
     }
     // HTTP API 2.0: a result without statusCode is taken as a 200 JSON body.
     const r: HandlerResult =

@@ -1,3 +1,5 @@
+// First: it notes this process's parent before the rest takes a second to load.
+import { LIFELINES_AT_LOAD, watchParent } from './parent-watch';
 import { signToken } from '../src/auth/token';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localAuthSecret } from './dev-secret';
@@ -14,6 +16,19 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+/** A duration setting in ms, at least `min`; undefined when unset. */
+function millis(name: string, min: number): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(
+      `${name} must be a whole number of milliseconds, at least ${min}, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 async function main() {
   const secret = localAuthSecret();
   const log = new Logger({
@@ -26,6 +41,12 @@ async function main() {
     authSecret: secret,
     log,
     ...(process.env.TASKWIRE_DATA_DIR ? { dataPath: process.env.TASKWIRE_DATA_DIR } : {}),
+    // Short deadlines make the reaper's recovery visible in seconds (docs/local.md).
+    reaper: {
+      intervalMs: millis('TASKWIRE_REAPER_MS', 0),
+      queuedDeadlineMs: millis('TASKWIRE_TASK_DEADLINE_MS', 1000),
+      runningDeadlineMs: millis('TASKWIRE_TASK_DEADLINE_MS', 1000),
+    },
     wecom: localWecom(),
     // What the WeCom group chat would show, printed as the robot webhook receives it.
     onChatMessage: (post) => {
@@ -64,7 +85,7 @@ Try it:
   curl -s ${runtime.httpUrl}/stats -H "authorization: Bearer $TOKEN"
 More tokens: npm run token -- --sub alice --roles client --groups ops
 
-ready: ws=${runtime.wsUrl} http=${runtime.httpUrl}
+ready: ws=${runtime.wsUrl} http=${runtime.httpUrl} pid=${process.pid}
 `);
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -84,6 +105,7 @@ ready: ws=${runtime.wsUrl} http=${runtime.httpUrl}
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  watchParent(LIFELINES_AT_LOAD, (why) => shutdown(why));
 }
 
 main().catch((e: unknown) => {

@@ -62,6 +62,8 @@ import type { SweepReport } from '../src/connections/sweep';
 import { createFanoutHandler } from '../lambdas/workers/fanout';
 import { createSchedulerHandler } from '../lambdas/workers/scheduler';
 import { createConnectionSweeperHandler } from '../lambdas/workers/connection-sweeper';
+import { announcer, createTaskReaperHandler } from '../lambdas/workers/task-reaper';
+import type { ReapReport } from '../src/tasks/reaper';
 
 /** The local fan-out queue's name. */
 export const FANOUT_QUEUE = 'taskwire-fanout';
@@ -107,6 +109,20 @@ export interface LocalRuntimeOptions {
   readonly pollWaitSeconds?: number;
   /** How often dropped connections are swept (default 60 s; 0 = only on demand). */
   readonly connectionSweepMs?: number;
+  /** The task reaper and its deadlines (docs/local.md: Restarts and the reaper). */
+  readonly reaper?: LocalReaperOptions;
+}
+
+/** Options of the local task reaper. */
+export interface LocalReaperOptions {
+  /** How often it runs (default 60 s, as the stack's schedule; 0 = only at start). */
+  readonly intervalMs?: number;
+  /** How long a task may stay queued (default src/tasks/reaper.ts's). */
+  readonly queuedDeadlineMs?: number;
+  /** How long a task may stay running (default: the worker's budget plus a visibility timeout). */
+  readonly runningDeadlineMs?: number;
+  /** Re-queues before a stuck task is failed (default src/tasks/reaper.ts's). */
+  readonly maxReaps?: number;
 }
 
 /** A running local Taskwire. */
@@ -130,6 +146,8 @@ export interface LocalRuntime {
   readonly messages: DynamoMessageStore;
   /** Runs the dropped-connection sweep now (it also runs on its interval). */
   sweepConnections(): Promise<SweepReport>;
+  /** Runs the task reaper now (it also runs at start and on its interval). */
+  reapTasks(): Promise<ReapReport>;
   stop(): Promise<void>;
 }
 
@@ -166,7 +184,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     const ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     keep({ close: async () => ddb.destroy() });
-    await createLocalTables(ddb);
+    // HTTP and WebSocket invocations still running when their servers close (a request mid-way,
+    // a $disconnect) finish before the tables go: dynalite throws on a request after its close.
+    const invocations = new Set<Promise<unknown>>();
+    keep({
+      close: async () => {
+        const bound = Date.now() + 10_000;
+        while (invocations.size > 0 && Date.now() < bound) {
+          await Promise.race([
+            Promise.allSettled([...invocations]),
+            new Promise((r) => setTimeout(r, 100)),
+          ]);
+        }
+      },
+    });
+    // The idempotency records of the last run are its in-progress marks of invocations that are
+    // gone with it: they start empty, so tasks running at a kill can run again at once.
+    // On a data folder, indexes a kill left out of step with their items are repaired first.
+    await createLocalTables(ddb, {
+      fresh: [LOCAL_TABLES.idempotency],
+      repair: options.dataPath !== undefined,
+      log,
+    });
     const doc = DynamoDBDocumentClient.from(ddb, {
       marshallOptions: { removeUndefinedValues: true },
     });
@@ -175,11 +214,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       tableName: LOCAL_TABLES.connections,
       clock,
     });
-    const tasks = new DynamoTaskStore({ client: doc, tableName: LOCAL_TABLES.tasks, clock });
+    const tasks = new DynamoTaskStore({
+      client: doc,
+      tableName: LOCAL_TABLES.tasks,
+      clock,
+      ...(options.reaper?.queuedDeadlineMs !== undefined
+        ? { queuedDeadlineMs: options.reaper.queuedDeadlineMs }
+        : {}),
+      ...(options.reaper?.runningDeadlineMs !== undefined
+        ? { runningDeadlineMs: options.reaper.runningDeadlineMs }
+        : {}),
+    });
 
     const gateway = keep(await startWsGateway({ host, port: options.wsPort ?? 0, log }));
     const management = new ApiGatewayManagementApiClient(
-      localClientConfig(gateway.managementEndpoint),
+      // Signed with the key pair the gateway's @connections accepts (random per runtime).
+      localClientConfig(gateway.managementEndpoint, gateway.credentials),
     );
     keep({ close: async () => management.destroy() });
     const pusher = new Pusher({
@@ -288,10 +338,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ? { inlineLimit: options.inlineFanoutLimit }
         : {}),
     };
-    const idempotencyStore = new DynamoDBPersistenceLayer({
-      tableName: LOCAL_TABLES.idempotency,
-      awsSdkV3Client: ddb,
-    });
+    // One per execution environment, as each Lambda container has its own (a persistence layer
+    // is configured by the first handler that uses it).
+    const newIdempotencyStore = () =>
+      new DynamoDBPersistenceLayer({ tableName: LOCAL_TABLES.idempotency, awsSdkV3Client: ddb });
+    const idempotencyStore = newIdempotencyStore();
     const sweeper = createConnectionSweeperHandler({
       store,
       isGone: (id) => pusher.isGone(id),
@@ -302,6 +353,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
       // Locally the sweep runs so often that it queues messages only once they are due.
       horizonMs: 0,
+      recovery: { store: messages, everyMs: 10_000 },
+    });
+    const announce = announcer({
+      updates,
+      chat: worker.chat,
+      requeueNotify: worker.requeueNotify,
+      log,
+    });
+    const reaperPorts = { tasks, queue, announce, clock, log };
+    const { maxReaps, queuedDeadlineMs } = options.reaper ?? {};
+    const taskReaper = createTaskReaperHandler({
+      reaper: reaperPorts,
+      log,
+      options: {
+        ...(maxReaps !== undefined ? { maxReaps } : {}),
+        ...(queuedDeadlineMs !== undefined ? { queuedDeadlineMs } : {}),
+      },
     });
     const wecom = options.wecom ?? DEV_WECOM;
     const wecomKeys = wecomKeysOf(wecom, 'local settings');
@@ -336,7 +404,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       fanout: createFanoutHandler({ fanout: fanoutPorts, idempotencyStore }) as LocalHandler,
       scheduler,
       connectionSweeper: sweeper,
+      taskReaper,
     };
+    for (const name of Object.keys(handlers) as FunctionName[]) {
+      const handler = handlers[name];
+      handlers[name] = (event) => {
+        const invocation = handler(event);
+        invocations.add(invocation);
+        const done = () => void invocations.delete(invocation);
+        invocation.then(done, done);
+        return invocation;
+      };
+    }
     gateway.setRoutes({
       authorizer: handlers[WS_AUTHORIZER],
       routes: Object.fromEntries(Object.entries(WS_ROUTES).map(([k, fn]) => [k, handlers[fn]])),
@@ -348,12 +427,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     http.setFallback(handlers.httpApi);
 
     const arn = (name: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
-    const fanoutHandler = createFanoutHandler({ fanout: fanoutPorts, idempotencyStore });
     const fanoutPoller = startQueuePoller({
       sqs,
       queueUrl: sqsEmulator.urls[FANOUT_QUEUE] ?? '',
       queueArn: arn(FANOUT_QUEUE),
-      handler: (event) => fanoutHandler(event, localLambdaContext('fanout', 60)),
+      // One handler per execution environment, each running one batch at a time, as in Lambda.
+      createHandler: () => {
+        const fanoutHandler = createFanoutHandler({
+          fanout: fanoutPorts,
+          idempotencyStore: newIdempotencyStore(),
+        });
+        return (event) => fanoutHandler(event, localLambdaContext('fanout', 60));
+      },
       log,
       // Short polls: a due scheduled message must not wait out a long poll.
       waitTimeSeconds: options.pollWaitSeconds ?? 0,
@@ -362,25 +447,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxConcurrentBatches: FUNCTIONS.fanout.maxConcurrency ?? 2,
     });
     keep({ close: () => fanoutPoller.stop() });
+    // The fan-out queue lives in memory: what a previous run had handed on is queued again first.
+    await createSchedulerHandler({
+      schedule: { messages, fanout: fanoutQueue, clock },
+      log,
+      horizonMs: 0,
+      recovery: { store: messages, stuck: 'all' },
+    })();
     keep(every(options.scheduleSweepMs ?? 200, () => scheduler(), log));
     if ((options.connectionSweepMs ?? 60_000) > 0) {
       keep(every(options.connectionSweepMs ?? 60_000, () => sweeper(), log));
     }
 
     if (options.workers ?? true) {
-      const deadLetter = createDeadLetterHandler({ worker, log });
       const pollers = TASK_TYPE_NAMES.flatMap((taskType) => {
         const spec = TASK_WORKERS[taskType];
         const timeoutSeconds = spec?.timeoutSeconds ?? 60;
         const name = queueNameOf(taskType);
-        const handler = createTaskWorkerHandler({ worker, idempotencyStore, log });
         return [
           startQueuePoller({
             sqs,
             queueUrl: sqsEmulator.urls[name] ?? '',
             queueArn: arn(name),
-            handler: (event) =>
-              handler(event, localLambdaContext(`worker-${taskType}`, timeoutSeconds)),
+            // One handler per execution environment, each running one batch at a time.
+            createHandler: () => {
+              const handler = createTaskWorkerHandler({
+                worker,
+                idempotencyStore: newIdempotencyStore(),
+                log,
+                ...(options.reaper?.runningDeadlineMs !== undefined
+                  ? { runningDeadlineMs: options.reaper.runningDeadlineMs }
+                  : {}),
+              });
+              return (event) =>
+                handler(event, localLambdaContext(`worker-${taskType}`, timeoutSeconds));
+            },
             log,
             batchSize: spec?.batchSize ?? 5,
             waitTimeSeconds: options.pollWaitSeconds ?? 0,
@@ -389,7 +490,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
             sqs,
             queueUrl: sqsEmulator.urls[`${name}-dlq`] ?? '',
             queueArn: arn(`${name}-dlq`),
-            handler: (event) => deadLetter(event),
+            createHandler: () => {
+              const deadLetter = createDeadLetterHandler({ worker, log });
+              return (event) => deadLetter(event);
+            },
             log,
             waitTimeSeconds: options.pollWaitSeconds ?? 0,
           }),
@@ -398,6 +502,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // Pollers stop (all at once) before the emulators they read from.
       keep({ close: async () => void (await Promise.all(pollers.map((p) => p.stop()))) });
     }
+
+    // The task queues live in memory, so nothing a previous run had queued survived it, and no
+    // invocation of it is still running: every open task of the tables is queued again now.
+    // Later runs re-queue tasks past their deadline (lost sends), as the stack's schedule does.
+    await createTaskReaperHandler({ reaper: reaperPorts, log, options: { everything: true } })();
+    const reaperMs = options.reaper?.intervalMs ?? 60_000;
+    if (reaperMs > 0) keep(every(reaperMs, () => taskReaper(), log));
 
     return {
       wsUrl: gateway.url,
@@ -416,6 +527,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       chat,
       messages,
       sweepConnections: () => sweeper(),
+      reapTasks: () => taskReaper(),
       stop,
     };
   } catch (e) {

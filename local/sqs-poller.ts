@@ -20,13 +20,28 @@ import { LOCAL_REGION } from './lambda-types';
 /** An SQS-triggered handler, as Lambda's event source mapping invokes it. */
 export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
-/** Options of {@link startQueuePoller}. */
+/**
+ * Builds the handler of one execution environment, as a Lambda cold start loads the module: it
+ * is called once per environment, and that environment's handler never runs two batches at once.
+ */
+export type SqsHandlerFactory = () => SqsBatchHandler;
+
+/** Options of {@link startQueuePoller}. Give exactly one of `createHandler` and `handler`. */
 export interface QueuePollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   /** The queue's ARN, copied into each record's `eventSourceARN` (its region into `awsRegion`). */
   readonly queueArn: string;
-  readonly handler: SqsBatchHandler;
+  /**
+   * Builds one handler per execution environment (what the local runtime uses): state a handler
+   * keeps between invocations stays in its environment, as in Lambda.
+   */
+  readonly createHandler?: SqsHandlerFactory;
+  /**
+   * One handler that every environment calls, so concurrent batches share it: only for handlers
+   * that keep no state of their own (tests' recording handlers).
+   */
+  readonly handler?: SqsBatchHandler;
   readonly log: Log;
   /** Messages per batch, 1-10 (default 10, the most one ReceiveMessage returns). */
   readonly batchSize?: number;
@@ -36,7 +51,10 @@ export interface QueuePollerOptions {
    * long poll and would hand a message whose visibility expired mid-poll out a second time.
    */
   readonly waitTimeSeconds?: number;
-  /** Batches handled at once (default 2). */
+  /**
+   * Execution environments, and so batches handled at once (default 2): each environment runs
+   * one batch at a time, as Lambda does; the event source mapping's maximum concurrency.
+   */
   readonly maxConcurrentBatches?: number;
   /** Honour `{ batchItemFailures }` answers, as `ReportBatchItemFailures` does (default true). */
   readonly reportBatchItemFailures?: boolean;
@@ -161,10 +179,21 @@ export function outcomeOf(answer: unknown, batchIds: ReadonlySet<string>): Batch
  * others and leaves the failed ones to come back (so the queue's redrive policy moves them to the
  * DLQ after maxReceiveCount receives); anything else deletes the whole batch.
  *
+ * Concurrency is Lambda's: up to `maxConcurrentBatches` execution environments, each with its
+ * own handler from `createHandler` and one batch at a time, so nothing an invocation keeps in its
+ * handler is ever seen by another invocation running at the same time.
+ *
  * SQS errors are logged and retried with a backoff; the poller never throws.
+ * @throws TypeError when neither or both of `createHandler` and `handler` are given.
  */
 export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
-  const { sqs, queueUrl, queueArn, handler, log } = options;
+  const { sqs, queueUrl, queueArn, log } = options;
+  if ((options.createHandler === undefined) === (options.handler === undefined)) {
+    throw new TypeError('startQueuePoller: give exactly one of createHandler and handler');
+  }
+  const shared = options.handler;
+  const createHandler: SqsHandlerFactory =
+    options.createHandler ?? (() => shared as SqsBatchHandler);
   const batchSize = checkInteger('batchSize', options.batchSize ?? MAX_BATCH, 1, MAX_BATCH);
   const waitTimeSeconds = checkInteger(
     'waitTimeSeconds',
@@ -183,6 +212,18 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   let stopping = false;
   let handled = 0;
   const batches = new Set<Promise<void>>();
+  /**
+   * The execution environments: each has its own handler (built on its first batch, a cold
+   * start) and runs one batch at a time. There are never more than `maxConcurrent`.
+   */
+  const environments: { handler: SqsBatchHandler; busy: boolean }[] = [];
+  function idleEnvironment() {
+    const idle = environments.find((e) => !e.busy);
+    if (idle) return idle;
+    const created = { handler: createHandler(), busy: false };
+    environments.push(created);
+    return created;
+  }
   /** Ends the current pause early (stop). */
   let endPause: (() => void) | undefined;
   /** Ends the current wait for a free slot (a batch finished, or stop). */
@@ -272,7 +313,10 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
     }
   }
 
-  async function handleBatch(messages: readonly Message[]): Promise<void> {
+  async function handleBatch(
+    handler: SqsBatchHandler,
+    messages: readonly Message[],
+  ): Promise<void> {
     const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queueArn)) };
     const ids = new Set(event.Records.map((r) => r.messageId));
     let answer: unknown;
@@ -311,11 +355,26 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   }
 
   function dispatch(messages: readonly Message[]): void {
-    const batch = handleBatch(messages)
+    // The loop dispatches only while fewer than maxConcurrent batches run, so one is idle (or
+    // may still be created).
+    let environment: { handler: SqsBatchHandler; busy: boolean };
+    try {
+      environment = idleEnvironment();
+    } catch (e) {
+      // A factory that throws is an init error: the batch comes back after its visibility timeout.
+      log.error('sqs poller: handler init failed; the batch returns after its visibility timeout', {
+        queueUrl,
+        error: errorText(e),
+      });
+      return;
+    }
+    environment.busy = true;
+    const batch = handleBatch(environment.handler, messages)
       .catch((e: unknown) =>
         log.error('sqs poller: batch crashed', { queueUrl, error: errorText(e) }),
       )
       .finally(() => {
+        environment.busy = false;
         batches.delete(batch);
         handled += 1;
         endSlotWait?.();

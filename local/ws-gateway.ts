@@ -1,10 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Log } from '../src/ports/log';
-import { closeServer, listen } from './net';
+import { type LocalCredentials, newLocalCredentials } from './clients';
+import { closeServer, guardServer, listen } from './net';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalHandler, requestTime } from './lambda-types';
+import { handshakeProblem, rejectUpgrade, type RequestMaps, requestMaps } from './ws-handshake';
+import { managementListener } from './ws-management';
 
 /** API Gateway's limits, mirrored so local behaviour matches the cloud. */
 export const GATEWAY_LIMITS = {
@@ -26,6 +29,12 @@ export interface WsGatewayOptions {
   readonly log: Log;
   readonly idleTimeoutMs?: number;
   readonly maxDurationMs?: number;
+  /**
+   * The only key pair `@connections` accepts SigV4 signatures from (default: a fresh random
+   * pair, readable as {@link WsGateway.credentials}). Give the runtime's management client the
+   * same pair.
+   */
+  readonly credentials?: LocalCredentials;
 }
 
 /** What the gateway routes to; set after start because handlers need the gateway's URL. */
@@ -53,6 +62,8 @@ export interface WsGateway {
   readonly url: string;
   /** http://host:port/{stage} — the `@connections` endpoint for ApiGatewayManagementApiClient. */
   readonly managementEndpoint: string;
+  /** The key pair `@connections` requests must be SigV4-signed with (service `execute-api`). */
+  readonly credentials: LocalCredentials;
   /** Installs the handlers (before the first client connects). */
   setRoutes(routes: WsRoutes): void;
   /** Ids of the sockets open now. */
@@ -72,31 +83,27 @@ export interface WsGateway {
 
 const newConnectionId = () => `${randomBytes(12).toString('base64url')}=`;
 
-function singleValues(params: URLSearchParams): Record<string, string> | null {
-  const out: Record<string, string> = {};
-  for (const [k, v] of params) out[k] = v;
-  return Object.keys(out).length ? out : null;
-}
+/** Route keys API Gateway never selects from a message. */
+const LIFECYCLE_ROUTES: ReadonlySet<string> = new Set(['$connect', '$disconnect']);
 
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const k = req.rawHeaders[i] ?? '';
-    const v = req.rawHeaders[i + 1] ?? '';
-    headers[k] = headers[k] === undefined ? v : `${headers[k]},${v}`;
-    (multi[k] ??= []).push(v);
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * The route a message goes to: `$request.body.action` when it names one of the route table's
+ * own message routes, else `$default` (so `__proto__`, `toString` or `$disconnect` are just
+ * unknown actions, as in API Gateway).
+ */
+export function selectRoute(messageRoutes: ReadonlySet<string>, body: string): string {
+  let action: unknown;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null && Object.hasOwn(parsed, 'action')) {
+      action = (parsed as { action?: unknown }).action;
+    }
+  } catch {
+    // Not JSON: API Gateway falls back to $default, and so do we.
   }
-  return { headers, multi };
-}
-
-function rejectUpgrade(socket: Duplex, status: number, message: string) {
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${message}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(
-      body,
-    )}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  return typeof action === 'string' && messageRoutes.has(action) ? action : '$default';
 }
 
 /**
@@ -104,8 +111,13 @@ function rejectUpgrade(socket: Duplex, status: number, message: string) {
  * authorizer runs on upgrade (401 when it throws `Unauthorized`), $connect/$disconnect and
  * message routes get API Gateway's event shapes, routes are selected on `$request.body.action`
  * with `$default` as fallback, a route's returned body is sent back (route responses), and the
- * same port serves the `@connections` management API (POST/GET/DELETE, 410 for gone
- * connections) so the real ApiGatewayManagementApiClient works unchanged.
+ * same port serves the `@connections` management API (SigV4-signed POST/GET/DELETE, 410 for
+ * gone connections) so the real ApiGatewayManagementApiClient works unchanged.
+ *
+ * Like API Gateway it survives any client: a request that is not a sound handshake is refused
+ * before the authorizer runs, a client that resets mid-upgrade is dropped (with $disconnect when
+ * $connect already ran), and a frame `ws` refuses (over 128 KB, invalid UTF-8, a bad close code,
+ * unmasked, reserved bits) closes that one connection with 1009/1007/1002 and runs $disconnect.
  */
 export async function startWsGateway(options: WsGatewayOptions): Promise<WsGateway> {
   const host = options.host ?? '127.0.0.1';
@@ -114,15 +126,29 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   const log = options.log;
   const idleTimeoutMs = options.idleTimeoutMs ?? GATEWAY_LIMITS.idleTimeoutMs;
   const maxDurationMs = options.maxDurationMs ?? GATEWAY_LIMITS.maxDurationMs;
+  const credentials = options.credentials ?? newLocalCredentials();
   const live = new Map<string, LiveConnection>();
-  let routes: WsRoutes | undefined;
+  /** Sockets between the upgrade request and the open WebSocket (authorizer, $connect). */
+  const pending = new Set<Duplex>();
+  let handlers = new Map<string, LocalHandler>();
+  let messageRoutes: ReadonlySet<string> = new Set();
+  let authorizerHandler: LocalHandler | undefined;
   let throttle: ((connectionId: string) => boolean) | undefined;
   let domainName = host;
+  let closing = false;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GATEWAY_LIMITS.maxMessageBytes });
-  const server: Server = createServer((req, res) => {
-    void serveManagement(req, res);
-  });
+  const server: Server = createServer(
+    managementListener({
+      stage,
+      credentials,
+      maxBodyBytes: GATEWAY_LIMITS.maxMessageBytes,
+      log,
+      connection: (id) => live.get(id),
+      throttled: (id) => throttle?.(id) ?? false,
+    }),
+  );
+  guardServer(server, log, 'ws gateway');
 
   const baseContext = (
     connectionId: string,
@@ -147,126 +173,180 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     };
   };
 
+  /** Handler invocations under way: close() lets them finish before the stores go away. */
+  const inFlight = new Set<Promise<unknown>>();
+
   async function invoke(routeKey: string, event: unknown): Promise<unknown> {
-    const handler = routes?.routes[routeKey];
+    const handler = handlers.get(routeKey);
     if (!handler) throw new Error(`no handler for route ${routeKey}`);
-    return handler(event);
+    const run = handler(event);
+    inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      inFlight.delete(run);
+    }
+  }
+
+  /** API Gateway's $disconnect event; failures are logged, never thrown. */
+  function disconnect(
+    connectionId: string,
+    maps: RequestMaps,
+    identity: { sourceIp: string; userAgent: string | undefined },
+    authorizer: Record<string, unknown>,
+    connectedAt: number,
+    code: number,
+    reason: string,
+  ): void {
+    invoke('$disconnect', {
+      headers: maps.headers,
+      multiValueHeaders: maps.multiValueHeaders,
+      requestContext: {
+        ...baseContext(connectionId, '$disconnect', 'DISCONNECT', connectedAt),
+        identity,
+        authorizer,
+        disconnectStatusCode: code,
+        disconnectReason: reason,
+      },
+      isBase64Encoded: false,
+    }).catch((e: unknown) =>
+      log.error('$disconnect failed', { connectionId, error: errorText(e) }),
+    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void (async () => {
-      if (!routes) return rejectUpgrade(socket, 503, 'Service Unavailable');
-      const url = new URL(req.url ?? '/', `http://${host}`);
-      const connectionId = newConnectionId();
-      const connectedAt = Date.now();
-      const { headers, multi } = headerMaps(req);
-      const query = singleValues(url.searchParams);
-      const multiQuery: Record<string, string[]> = {};
-      for (const [k, v] of url.searchParams) (multiQuery[k] ??= []).push(v);
-      const identity = {
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: req.headers['user-agent'],
-      };
-      const context = {
-        ...baseContext(connectionId, '$connect', 'CONNECT', connectedAt),
-        identity,
-      };
-      let authorizer: Record<string, unknown>;
-      try {
-        const answer = (await routes.authorizer({
-          type: 'REQUEST',
-          methodArn: `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${apiId}/${stage}/$connect`,
-          headers,
-          multiValueHeaders: multi,
-          queryStringParameters: query,
-          multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
-          stageVariables: {},
-          requestContext: context,
-        })) as {
-          principalId?: string;
-          policyDocument?: { Statement?: { Effect?: string }[] };
-          context?: Record<string, unknown>;
-        };
-        const allowed = answer.policyDocument?.Statement?.some((s) => s.Effect === 'Allow');
-        const denied = answer.policyDocument?.Statement?.some((s) => s.Effect === 'Deny');
-        if (!allowed || denied) return rejectUpgrade(socket, 403, 'Forbidden');
-        authorizer = { ...answer.context, principalId: answer.principalId, integrationLatency: 0 };
-      } catch (e) {
-        if (e instanceof Error && e.message === 'Unauthorized') {
-          return rejectUpgrade(socket, 401, 'Unauthorized');
-        }
-        log.error('authorizer failed', { error: e instanceof Error ? e.message : String(e) });
-        return rejectUpgrade(socket, 500, 'Internal Server Error');
-      }
-      try {
-        const result = (await invoke('$connect', {
-          headers,
-          multiValueHeaders: multi,
-          queryStringParameters: query,
-          multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
-          requestContext: { ...context, authorizer },
-          isBase64Encoded: false,
-        })) as { statusCode?: number } | undefined;
-        const status = result?.statusCode ?? 200;
-        if (status < 200 || status >= 300) return rejectUpgrade(socket, status, 'Forbidden');
-      } catch (e) {
-        log.error('$connect failed', {
-          connectionId,
-          error: e instanceof Error ? e.message : String(e),
-        });
-        return rejectUpgrade(socket, 500, 'Internal Server Error');
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const conn: LiveConnection = {
-          socket: ws,
-          connectedAt,
-          lastActiveAt: Date.now(),
-          sourceIp: identity.sourceIp,
-          userAgent: identity.userAgent,
-          authorizer,
-          silent: false,
-          timers: [],
-        };
-        live.set(connectionId, conn);
-        const idle = setInterval(
-          () => {
-            if (Date.now() - conn.lastActiveAt >= idleTimeoutMs) ws.close(1001, 'Going away');
-          },
-          Math.min(idleTimeoutMs, 60_000),
-        );
-        const max = setTimeout(() => ws.close(1001, 'Going away'), maxDurationMs);
-        idle.unref();
-        max.unref();
-        conn.timers.push(idle, max);
-        ws.on('message', (data, isBinary) => {
-          conn.lastActiveAt = Date.now();
-          void onMessage(connectionId, conn, data as Buffer, isBinary);
-        });
-        ws.on('close', (code, reason) => {
-          for (const t of conn.timers) clearTimeout(t);
-          live.delete(connectionId);
-          if (conn.silent) return;
-          void invoke('$disconnect', {
-            headers,
-            multiValueHeaders: multi,
-            requestContext: {
-              ...baseContext(connectionId, '$disconnect', 'DISCONNECT', connectedAt),
-              identity,
-              authorizer,
-              disconnectStatusCode: code,
-              disconnectReason: reason.toString(),
-            },
-            isBase64Encoded: false,
-          }).catch((e: unknown) =>
-            log.error('$disconnect failed', {
-              connectionId,
-              error: e instanceof Error ? e.message : String(e),
-            }),
-          );
-        });
-      });
-    })();
+    // Node hands the raw socket over without an error listener: a reset while the authorizer
+    // or $connect runs would otherwise be an unhandled 'error' and end the process.
+    socket.on('error', (e) => log.debug('upgrade socket error', { error: errorText(e) }));
+    pending.add(socket);
+    socket.once('close', () => pending.delete(socket));
+    upgrade(req, socket, head).catch((e: unknown) => {
+      log.error('upgrade failed', { error: errorText(e) });
+      rejectUpgrade(socket, 500, 'Internal Server Error');
+    });
   });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const authorize = authorizerHandler;
+    if (!authorize) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    const problem = handshakeProblem(req);
+    if (problem) return rejectUpgrade(socket, problem.status, problem.message);
+    const connectionId = newConnectionId();
+    const connectedAt = Date.now();
+    const maps = requestMaps(req);
+    const identity = {
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: req.headers['user-agent'],
+    };
+    const context = {
+      ...baseContext(connectionId, '$connect', 'CONNECT', connectedAt),
+      identity,
+    };
+    let authorizer: Record<string, unknown>;
+    try {
+      const answer = (await authorize({
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${apiId}/${stage}/$connect`,
+        ...maps,
+        stageVariables: {},
+        requestContext: context,
+      })) as {
+        principalId?: string;
+        policyDocument?: { Statement?: { Effect?: string }[] };
+        context?: Record<string, unknown>;
+      };
+      const allowed = answer.policyDocument?.Statement?.some((s) => s.Effect === 'Allow');
+      const denied = answer.policyDocument?.Statement?.some((s) => s.Effect === 'Deny');
+      if (!allowed || denied) return rejectUpgrade(socket, 403, 'Forbidden');
+      authorizer = { ...answer.context, principalId: answer.principalId, integrationLatency: 0 };
+    } catch (e) {
+      if (e instanceof Error && e.message === 'Unauthorized') {
+        return rejectUpgrade(socket, 401, 'Unauthorized');
+      }
+      log.error('authorizer failed', { error: errorText(e) });
+      return rejectUpgrade(socket, 500, 'Internal Server Error');
+    }
+    // The client left while the authorizer ran: there is no connection to make.
+    if (socket.destroyed) return;
+    try {
+      const result = (await invoke('$connect', {
+        headers: maps.headers,
+        multiValueHeaders: maps.multiValueHeaders,
+        queryStringParameters: maps.queryStringParameters,
+        multiValueQueryStringParameters: maps.multiValueQueryStringParameters,
+        requestContext: { ...context, authorizer },
+        isBase64Encoded: false,
+      })) as { statusCode?: number } | undefined;
+      const status = result?.statusCode ?? 200;
+      if (status < 200 || status >= 300) return rejectUpgrade(socket, status, 'Forbidden');
+    } catch (e) {
+      log.error('$connect failed', { connectionId, error: errorText(e) });
+      return rejectUpgrade(socket, 500, 'Internal Server Error');
+    }
+    // $connect has run, so $disconnect must too, even when the socket never opens (the client
+    // reset during $connect, or `ws` refused the handshake).
+    const lost = () =>
+      disconnect(connectionId, maps, identity, authorizer, connectedAt, 1006, 'Going away');
+    if (socket.destroyed) return lost();
+    let opened = false;
+    socket.once('close', () => {
+      if (!opened && !closing) lost();
+    });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
+      pending.delete(socket);
+      open(ws, connectionId, connectedAt, maps, identity, authorizer);
+    });
+  }
+
+  function open(
+    ws: WebSocket,
+    connectionId: string,
+    connectedAt: number,
+    maps: RequestMaps,
+    identity: { sourceIp: string; userAgent: string | undefined },
+    authorizer: Record<string, unknown>,
+  ): void {
+    const conn: LiveConnection = {
+      socket: ws,
+      connectedAt,
+      lastActiveAt: Date.now(),
+      sourceIp: identity.sourceIp,
+      userAgent: identity.userAgent,
+      authorizer,
+      silent: false,
+      timers: [],
+    };
+    live.set(connectionId, conn);
+    const idle = setInterval(
+      () => {
+        if (Date.now() - conn.lastActiveAt >= idleTimeoutMs) ws.close(1001, 'Going away');
+      },
+      Math.min(idleTimeoutMs, 60_000),
+    );
+    const max = setTimeout(() => ws.close(1001, 'Going away'), maxDurationMs);
+    idle.unref();
+    max.unref();
+    conn.timers.push(idle, max);
+    // A frame `ws` refuses (too big, invalid UTF-8, bad close code, unmasked, RSV bits): `ws`
+    // has already started closing this one connection with 1009/1007/1002, as API Gateway does;
+    // the error only needs a listener so that it does not end the process.
+    ws.on('error', (e) =>
+      log.info('connection closed on a protocol error', { connectionId, error: errorText(e) }),
+    );
+    ws.on('message', (data, isBinary) => {
+      conn.lastActiveAt = Date.now();
+      onMessage(connectionId, conn, data as Buffer, isBinary).catch((e: unknown) =>
+        log.error('message failed', { connectionId, error: errorText(e) }),
+      );
+    });
+    ws.on('close', (code, reason) => {
+      for (const t of conn.timers) clearTimeout(t);
+      live.delete(connectionId);
+      if (conn.silent) return;
+      disconnect(connectionId, maps, identity, authorizer, connectedAt, code, reason.toString());
+    });
+  }
 
   async function onMessage(
     connectionId: string,
@@ -275,15 +355,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     isBinary: boolean,
   ) {
     const body = isBinary ? data.toString('base64') : data.toString('utf8');
-    let routeKey = '$default';
-    if (!isBinary) {
-      try {
-        const action = (JSON.parse(body) as { action?: unknown })?.action;
-        if (typeof action === 'string' && routes?.routes[action]) routeKey = action;
-      } catch {
-        // Not JSON: API Gateway falls back to $default, and so do we.
-      }
-    }
+    const routeKey = isBinary ? '$default' : selectRoute(messageRoutes, body);
     const context = {
       ...baseContext(connectionId, routeKey, 'MESSAGE', conn.connectedAt),
       messageId: randomBytes(8).toString('base64url'),
@@ -299,11 +371,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       })) as { body?: unknown } | undefined;
       if (typeof result?.body === 'string') reply = result.body;
     } catch (e) {
-      log.error('route failed', {
-        connectionId,
-        routeKey,
-        error: e instanceof Error ? e.message : String(e),
-      });
+      log.error('route failed', { connectionId, routeKey, error: errorText(e) });
       reply = JSON.stringify({
         message: 'Internal server error',
         connectionId,
@@ -313,61 +381,18 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     if (reply !== undefined && conn.socket.readyState === WebSocket.OPEN) conn.socket.send(reply);
   }
 
-  async function serveManagement(req: IncomingMessage, res: ServerResponse) {
-    const path = new URL(req.url ?? '/', `http://${host}`).pathname;
-    const at = path.indexOf('/@connections/');
-    const fail = (status: number, type: string, message: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
-      res.end(JSON.stringify({ message, __type: type }));
-    };
-    if (at < 0) return fail(404, 'NotFoundException', 'Not Found');
-    const connectionId = decodeURIComponent(path.slice(at + '/@connections/'.length));
-    const conn = live.get(connectionId);
-    if (req.method === 'POST') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size <= GATEWAY_LIMITS.maxMessageBytes) chunks.push(chunk as Buffer);
-      }
-      if (size > GATEWAY_LIMITS.maxMessageBytes) {
-        return fail(413, 'PayloadTooLargeException', 'Message too long');
-      }
-      if (!conn || conn.socket.readyState !== WebSocket.OPEN) return fail(410, 'GoneException', '');
-      if (throttle?.(connectionId)) return fail(429, 'LimitExceededException', 'Rate exceeded');
-      // A text frame from the bytes as they came; like API Gateway, answer once it is queued
-      // on the socket rather than after the client has read it.
-      conn.socket.send(Buffer.concat(chunks), { binary: false });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end();
-    }
-    if (!conn) return fail(410, 'GoneException', '');
-    if (req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(
-        JSON.stringify({
-          ConnectedAt: new Date(conn.connectedAt).toISOString(),
-          LastActiveAt: new Date(conn.lastActiveAt).toISOString(),
-          Identity: { SourceIp: conn.sourceIp, UserAgent: conn.userAgent },
-        }),
-      );
-    }
-    if (req.method === 'DELETE') {
-      conn.socket.close(1000, 'Closed by server');
-      res.writeHead(204);
-      return res.end();
-    }
-    return fail(405, 'MethodNotAllowedException', 'Method Not Allowed');
-  }
-
   const port = await listen(server, host, options.port);
   domainName = `${host}:${port}`;
 
   return {
     url: `ws://${host}:${port}`,
     managementEndpoint: `http://${host}:${port}/${stage}`,
+    credentials,
     setRoutes: (r) => {
-      routes = r;
+      authorizerHandler = r.authorizer;
+      // Own entries only: a Map, so no key of Object.prototype can ever be a route.
+      handlers = new Map(Object.entries(r.routes));
+      messageRoutes = new Set([...handlers.keys()].filter((k) => !LIFECYCLE_ROUTES.has(k)));
     },
     connectionIds: () => [...live.keys()],
     setThrottle: (t) => {
@@ -383,13 +408,19 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       });
     },
     close: async () => {
+      closing = true;
       for (const conn of live.values()) {
         conn.silent = true;
         conn.socket.terminate();
       }
       live.clear();
+      for (const socket of pending) socket.destroy();
+      pending.clear();
       wss.close();
       await closeServer(server);
+      // Bounded: a handler that never settles must not hold the runtime's stop forever.
+      const drained = Promise.allSettled([...inFlight]);
+      await Promise.race([drained, new Promise((r) => setTimeout(r, 5000).unref())]);
     },
   };
 }

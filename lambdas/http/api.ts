@@ -194,7 +194,8 @@ export function createApiHandler(ports: ApiPorts) {
   return async (raw: unknown): Promise<HttpResult> => {
     const event = httpEventSchema.parse(raw);
     try {
-      const route = routes[event.routeKey];
+      // Own keys only: a route key such as `constructor` is no route.
+      const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
       if (!route) throw notFound(`no route ${event.routeKey}`);
       if (route.auth === 'admin') await requireAdmin(event, await ports.secret(), clock.now());
       return await route.run(event);

@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from '../../src/wecom/envelope';
 import { WecomError } from '../../src/wecom/errors';
 import { parseMessage, type WecomInbound } from '../../src/wecom/message';
 import { type CallbackReply, SUCCESS_REPLY, textReply } from '../../src/wecom/reply';
+import { mayViewTask } from '../../src/wecom/task-access';
 import { errorResult, type HttpResult, text } from '../shared/http';
 import { bodyText, type HttpEvent, httpEventSchema } from '../shared/http-event';
 import { lazyHandler } from '../shared/lazy';
@@ -122,7 +123,14 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
       }
       case 'status': {
         const task = await ports.submit.tasks.get(command.taskId);
-        return task ? chatText.status(task) : chatText.unknownTask(command.taskId);
+        const asker = {
+          userId: inbound.fromUserId,
+          ...(inbound.chatId ? { chatId: inbound.chatId } : {}),
+        };
+        // Someone else's task reads exactly like an unknown one: existence is not revealed.
+        return task && mayViewTask(task, asker)
+          ? chatText.status(task)
+          : chatText.unknownTask(command.taskId);
       }
       case 'error':
         return command.message;

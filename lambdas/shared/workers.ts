@@ -9,7 +9,6 @@ import { systemClock } from '../../src/ports/clock';
 import { frameFactory } from '../../src/push/frames';
 import { SqsTaskQueue } from '../../src/tasks/task-queue';
 import type { WorkerPorts } from '../../src/tasks/worker';
-import type { TaskWorkerPorts } from '../workers/task-worker';
 import { connectionStore, documentClient, pusher } from './aws';
 import { requireEnv } from './config';
 import { parseCredentials, resolveServers } from './download-servers';
@@ -73,13 +72,3 @@ export const idempotencyStore = /* @__PURE__ */ once(
       awsSdkV3Client: new DynamoDBClient({}),
     }),
 );
-
-/** The task worker's ports, with the idempotency table. */
-export const cloudTaskWorkerPorts = /* @__PURE__ */ once((): TaskWorkerPorts => ({
-  worker: cloudWorkerPorts(),
-  idempotencyStore: new DynamoDBPersistenceLayer({
-    tableName: requireEnv(process.env, ENV.idempotencyTable),
-    awsSdkV3Client: new DynamoDBClient({}),
-  }),
-  log: logger,
-}));

@@ -35,21 +35,23 @@ export interface FanoutWorkerPorts {
 /**
  * The fan-out queue's worker: batches of large deliveries and due scheduled messages. Each
  * batch goes through Powertools Idempotency (keyed on delivery and batch number), so a
- * redelivered batch is not pushed twice; one failing record is retried alone.
+ * redelivered batch is not pushed twice; one failing record is retried alone. The batch
+ * processor and the idempotency config (which holds the invocation's context) are made per
+ * invocation, so concurrent invocations of one handler keep their batches apart.
  */
 export function createFanoutHandler(ports: FanoutWorkerPorts) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'key',
-    expiresAfterSeconds: 24 * 60 * 60,
-  });
-  const batchOnce = makeIdempotent(
-    async (input: { key: string; message: FanoutMessage }) =>
-      handleFanout(ports.fanout, input.message),
-    { persistenceStore: ports.idempotencyStore, config },
-  );
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      expiresAfterSeconds: 24 * 60 * 60,
+    });
     if (context) config.registerLambdaContext(context);
+    const batchOnce = makeIdempotent(
+      async (input: { key: string; message: FanoutMessage }) =>
+        handleFanout(ports.fanout, input.message),
+      { persistenceStore: ports.idempotencyStore, config },
+    );
+    const processor = new BatchProcessor(EventType.SQS);
     const onRecord = async (record: SQSRecord) => {
       const message = readRecord(record, fanoutMessageSchema);
       if (message.kind === 'batch') {

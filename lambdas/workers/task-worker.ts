@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Log } from '../../src/ports/log';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
 import {
+  type Delivery,
   handleWork,
   type WorkerPorts,
   type WorkMessage,
@@ -14,7 +15,8 @@ import {
 import { lazyHandler } from '../shared/lazy';
 import { readRecord } from '../shared/sqs-record';
 import { type Counters, noCounters, powertoolsCounters } from '../shared/metrics';
-import { cloudTaskWorkerPorts } from '../shared/workers';
+import { logger } from '../shared/logger';
+import { cloudWorkerPorts, idempotencyStore } from '../shared/workers';
 
 /** A task-queue message body. */
 export const workMessageSchema = z.object({
@@ -35,6 +37,11 @@ export interface TaskWorkerPorts {
   readonly defaultTimeoutMs?: number;
   /** Task outcomes counted as TaskSucceeded, TaskFailed, TaskSkipped, TaskNotified. */
   readonly counters?: Counters;
+  /**
+   * How long a task may stay `running` before the reaper takes it for stuck (default: the run's
+   * budget plus one visibility timeout, when SQS has surely redelivered or dead-lettered it).
+   */
+  readonly runningDeadlineMs?: number;
 }
 
 /** How long before the Lambda's own deadline a run is told to stop. */
@@ -45,37 +52,53 @@ const DEADLINE_MARGIN_MS = 3000;
  * are processed with Powertools Batch, so one failing record is retried alone; task runs are
  * wrapped in Powertools Idempotency keyed on the task id, so a redelivered message neither runs
  * the task twice nor sends its results twice.
+ *
+ * Everything that belongs to one batch (the batch processor, the idempotency config holding the
+ * invocation's Lambda context, the run deadline) is made per invocation: a handler invoked for
+ * two batches at once keeps them apart.
  */
 export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
-  const processor = new BatchProcessor(EventType.SQS);
   const counters = ports.counters ?? noCounters;
-  const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'taskId',
-    // Long enough to cover every redelivery SQS may make of a message.
-    expiresAfterSeconds: 24 * 60 * 60,
-  });
   const maxReceiveCount = ports.maxReceiveCount ?? TASK_QUEUE_SETTINGS.maxReceiveCount;
 
-  const runOnce = makeIdempotent(
-    async (message: WorkMessage, receiveCount: number, signal: AbortSignal): Promise<WorkOutcome> =>
-      handleWork(ports.worker, message, { receiveCount, maxReceiveCount, signal }),
-    { persistenceStore: ports.idempotencyStore, config, dataIndexArgument: 0 },
-  );
+  /** The idempotent run of one invocation, registered with that invocation's context. */
+  const idempotentRun = (context: Context | undefined) => {
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'taskId',
+      // Long enough to cover every redelivery SQS may make of a message.
+      expiresAfterSeconds: 24 * 60 * 60,
+    });
+    // The in-progress record then expires with this invocation, so a worker that died frees its
+    // task for the next delivery (or the reaper's) once its own deadline is past.
+    if (context) config.registerLambdaContext(context);
+    return makeIdempotent(
+      async (message: WorkMessage, delivery: Delivery): Promise<WorkOutcome> =>
+        handleWork(ports.worker, message, delivery),
+      { persistenceStore: ports.idempotencyStore, config, dataIndexArgument: 0 },
+    );
+  };
 
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    if (context) config.registerLambdaContext(context);
     const budget = context
       ? Math.max(1000, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS)
       : (ports.defaultTimeoutMs ?? 60_000);
     const signal = AbortSignal.timeout(budget);
+    // Past this, the run is surely over and SQS has redelivered its message (which starts a new
+    // deadline) or dead-lettered it: a task still `running` then is stuck, for the reaper.
+    const runningDeadlineMs =
+      ports.runningDeadlineMs ??
+      (budget + DEADLINE_MARGIN_MS) * (TASK_QUEUE_SETTINGS.visibilityFactor + 1);
+    const runOnce = idempotentRun(context);
+    const processor = new BatchProcessor(EventType.SQS);
     const onRecord = async (record: SQSRecord) => {
       const message = readRecord(record, workMessageSchema);
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      const delivery: Delivery = { receiveCount, maxReceiveCount, signal, runningDeadlineMs };
       // Notifications repeat on purpose (rate limits), so only runs go through idempotency.
       const outcome =
         message.kind === 'notify'
-          ? await handleWork(ports.worker, message, { receiveCount, maxReceiveCount, signal })
-          : await runOnce(message, receiveCount, signal);
+          ? await handleWork(ports.worker, message, delivery)
+          : await runOnce(message, delivery);
       ports.log.debug('record handled', {
         taskId: message.taskId,
         outcome,
@@ -98,5 +121,10 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
-  createTaskWorkerHandler({ ...cloudTaskWorkerPorts(), counters: powertoolsCounters() }),
+  createTaskWorkerHandler({
+    worker: cloudWorkerPorts(),
+    idempotencyStore: idempotencyStore(),
+    log: logger,
+    counters: powertoolsCounters(),
+  }),
 );

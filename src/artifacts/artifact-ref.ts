@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badRequest } from '../errors/app-error';
-import type { ArtifactRef } from '../tasks/types/logic';
+import type { ArtifactRef } from './artifact-ref-schema';
 import { ARTIFACT_KEY_PATTERN, type PutArtifact } from './artifact-store';
 
 /** Longest key a store accepts (the ArtifactRef schema's limit). */
@@ -21,6 +21,22 @@ export function assertArtifactKey(key: string): void {
       `artifact key "${key.slice(0, 80)}": path segments of [A-Za-z0-9._-], no "..", at most ${MAX_ARTIFACT_KEY_LENGTH} characters`,
     );
   }
+}
+
+/**
+ * The key of a file a task makes: `<area>/<taskId>/<name>`. The task id as the second segment
+ * is what ties a stored file to its task (see {@link isArtifactOfTask}).
+ */
+export function taskArtifactKey(area: string, taskId: string, name: string): string {
+  const key = `${area}/${taskId}/${name}`;
+  assertArtifactKey(key);
+  return key;
+}
+
+/** True when the key is one that task made (`<area>/<taskId>/<name…>`, see taskArtifactKey). */
+export function isArtifactOfTask(key: string, taskId: string): boolean {
+  const [area, owner, ...name] = key.split('/');
+  return taskId !== '' && area !== undefined && area !== '' && owner === taskId && name.length > 0;
 }
 
 /** The reference every store returns from put: size and sha256 computed from the bytes. */

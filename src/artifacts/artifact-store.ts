@@ -1,4 +1,4 @@
-import type { ArtifactRef } from '../tasks/types/logic';
+import type { ArtifactRef } from './artifact-ref-schema';
 
 /** What to store. */
 export interface PutArtifact {

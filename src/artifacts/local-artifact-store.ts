@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { AppError, badRequest } from '../errors/app-error';
 import { type Clock, systemClock } from '../ports/clock';
-import type { ArtifactRef } from '../tasks/types/logic';
+import type { ArtifactRef } from './artifact-ref-schema';
 import { artifactRefOf, assertArtifactKey } from './artifact-ref';
 import type { ArtifactStore, PutArtifact } from './artifact-store';
 

@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, badRequest } from '../errors/app-error';
-import type { ArtifactRef } from '../tasks/types/logic';
+import type { ArtifactRef } from './artifact-ref-schema';
 import { artifactRefOf, assertArtifactKey, sha256Base64 } from './artifact-ref';
 import type { ArtifactStore, PutArtifact } from './artifact-store';
 

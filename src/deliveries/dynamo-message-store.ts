@@ -13,9 +13,10 @@ import type {
   ScheduledRecord,
   ScheduleState,
 } from './records';
+import type { UnsentScheduled, UnsentScheduledStore } from './schedule';
 
 /** Deliveries and scheduled messages on DynamoDB (or dynalite). */
-export class DynamoMessageStore implements MessageStore {
+export class DynamoMessageStore implements MessageStore, UnsentScheduledStore {
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
@@ -126,9 +127,13 @@ export class DynamoMessageStore implements MessageStore {
     to: ScheduleState,
     extra: { deliveryId?: string; delivered?: number } = {},
   ) {
-    const values: Record<string, unknown> = { ':to': to, ':kind': 'scheduled' };
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':kind': 'scheduled',
+      ':now': this.clock.now().toISOString(),
+    };
     from.forEach((s, i) => (values[`:f${i}`] = s));
-    const sets = ['#s = :to'];
+    const sets = ['#s = :to', 'movedAt = :now'];
     if (extra.deliveryId !== undefined) {
       sets.push('deliveryId = :did');
       values[':did'] = extra.deliveryId;
@@ -160,5 +165,57 @@ export class DynamoMessageStore implements MessageStore {
       for (const item of page.Items ?? []) out.push({ id: String(item.id) } as ScheduledRecord);
     }
     return out;
+  }
+
+  public async dueUnsent(dueMinute: string, until: string): Promise<UnsentScheduled[]> {
+    const ids: string[] = [];
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'byDue',
+      KeyConditionExpression: 'dueMinute = :m AND sendAt <= :until',
+      FilterExpression: '#s IN (:queued, :sending)',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':m': dueMinute,
+        ':until': until,
+        ':queued': 'queued',
+        ':sending': 'sending',
+      },
+    })) {
+      for (const item of page.Items ?? []) ids.push(String(item.id));
+    }
+    // The index does not carry movedAt (and lags the table): read the few candidates in full.
+    const records = await Promise.all(ids.map((id) => this.getScheduled(id)));
+    return records.flatMap((r) =>
+      r && (r.state === 'queued' || r.state === 'sending')
+        ? [
+            {
+              id: r.id,
+              state: r.state,
+              sendAt: r.sendAt,
+              ...(r.movedAt ? { movedAt: r.movedAt } : {}),
+            },
+          ]
+        : [],
+    );
+  }
+
+  public requeueStuck(stuck: UnsentScheduled) {
+    return this.update<ScheduledRecord>({
+      TableName: this.table,
+      Key: { id: stuck.id },
+      UpdateExpression: 'SET #s = :queued, movedAt = :now',
+      ConditionExpression: `kind = :kind AND #s = :seen AND ${
+        stuck.movedAt ? 'movedAt = :movedAt' : 'attribute_not_exists(movedAt)'
+      }`,
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':queued': 'queued',
+        ':now': this.clock.now().toISOString(),
+        ':kind': 'scheduled',
+        ':seen': stuck.state,
+        ...(stuck.movedAt ? { ':movedAt': stuck.movedAt } : {}),
+      },
+    });
   }
 }

@@ -40,6 +40,8 @@ export interface ScheduledRecord {
   readonly expiresAt: number;
   readonly deliveryId?: string;
   readonly delivered?: number;
+  /** When it entered its state (ISO): how the recovery tells a stuck message from a busy one. */
+  readonly movedAt?: string;
 }
 
 /** A message on the fan-out queue. */

@@ -3,6 +3,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { Audience } from '../connections/audience';
 import { AppError, badRequest, notFound } from '../errors/app-error';
 import type { Clock } from '../ports/clock';
+import { assertJsonDepth } from '../push/json-depth';
 import type { Notification } from '../push/notify';
 import { dueMinuteOf, type FanoutQueue, type MessageStore, type ScheduledRecord } from './records';
 
@@ -47,13 +48,18 @@ export function parseSendAt(sendAt: string, now: Date): Date {
   return at;
 }
 
-/** Stores a message to be sent to the audience at `sendAt`; returns its record. */
+/**
+ * Stores a message to be sent to the audience at `sendAt`; returns its record.
+ * @throws AppError `bad_request` for data nested deeper than MAX_JSON_DEPTH.
+ */
 export async function scheduleMessage(
   ports: SchedulePorts,
   audience: Audience,
   notification: Notification,
   sendAt: Date,
 ): Promise<ScheduledRecord> {
+  // First: JSON.stringify and the record's marshalling recurse.
+  assertJsonDepth(notification.data, 'data');
   const now = ports.clock.now();
   const id = `s_${(ports.newId ?? randomUUID)()}`;
   const json = JSON.stringify(notification.data);
@@ -139,4 +145,97 @@ export async function sweepDue(
     }
   }
   return queued;
+}
+
+/** A scheduled message handed on (queued or being sent) but not sent, as recovery reads it. */
+export interface UnsentScheduled {
+  readonly id: string;
+  readonly state: 'queued' | 'sending';
+  readonly sendAt: string;
+  /** When it entered that state (absent on records written before this was kept). */
+  readonly movedAt?: string;
+}
+
+/** The store side of recovering stuck scheduled messages. */
+export interface UnsentScheduledStore {
+  /** Queued or sending messages in one due-minute bucket with sendAt ≤ until (ISO). */
+  dueUnsent(dueMinute: string, until: string): Promise<UnsentScheduled[]>;
+  /**
+   * Puts a stuck message back to `queued`, only while it still has the state and movedAt the
+   * recovery read. @returns the record, or undefined when it moved on meanwhile.
+   */
+  requeueStuck(stuck: UnsentScheduled): Promise<ScheduledRecord | undefined>;
+}
+
+/**
+ * When a handed-on message counts as stuck. `all`: every queued or sending message, for a start
+ * after which nothing of the previous run exists (the local runtime's queues live in memory).
+ */
+export type StuckAfter =
+  | 'all'
+  | {
+      /**
+       * A message still queued this long after both its sendAt and its queueing has lost its
+       * fan-out message (an SQS send that failed after the move, a lost queue). It is sent again;
+       * a repeat costs nothing, since the send claims the record first.
+       */
+      readonly queuedMs: number;
+      /**
+       * A message `sending` this long has lost its sender: longer than the fan-out function's
+       * timeout, so the sender is surely gone. Sending it again may repeat a push that went out
+       * just before the sender died (at least once, in that one window).
+       */
+      readonly sendingMs: number;
+    };
+
+/** The cloud's thresholds: the fan-out function times out after 60 s. */
+export const STUCK_AFTER: StuckAfter = { queuedMs: 2 * 60_000, sendingMs: 5 * 60_000 };
+
+/** Whether a handed-on message is stuck at `now`. */
+export function isStuck(message: UnsentScheduled, now: Date, stuck: StuckAfter): boolean {
+  if (stuck === 'all') return true;
+  const t = now.getTime();
+  const movedAt = message.movedAt ? new Date(message.movedAt).getTime() : 0;
+  const sendAt = new Date(message.sendAt).getTime();
+  return message.state === 'queued'
+    ? t >= Math.max(sendAt, movedAt) + stuck.queuedMs
+    : t >= (movedAt || sendAt) + stuck.sendingMs;
+}
+
+/**
+ * Finds scheduled messages that were handed on but will never be sent (their fan-out message
+ * or their sender is gone) and queues them again, each with the delay that lands it at its
+ * sendAt. Looks at the same minute buckets as {@link sweepDue}.
+ * @returns how many were queued again.
+ */
+export async function recoverStuck(
+  ports: { messages: UnsentScheduledStore } & Pick<SchedulePorts, 'fanout' | 'clock'>,
+  stuck: StuckAfter,
+  horizonMs: number,
+): Promise<number> {
+  const now = ports.clock.now();
+  // Nothing is handed on earlier than SWEEP_HORIZON_MS before its sendAt (the API's and the
+  // sweep's horizons are at most that), so after a start that window holds every such message.
+  const until = new Date(
+    now.getTime() + (stuck === 'all' ? Math.max(horizonMs, SWEEP_HORIZON_MS) : horizonMs),
+  );
+  let requeued = 0;
+  for (
+    let t = now.getTime() - LOOKBACK_MINUTES * 60_000;
+    dueMinuteOf(new Date(t)) <= dueMinuteOf(until);
+    t += 60_000
+  ) {
+    for (const message of await ports.messages.dueUnsent(
+      dueMinuteOf(new Date(t)),
+      until.toISOString(),
+    )) {
+      if (!isStuck(message, now, stuck)) continue;
+      const moved = await ports.messages.requeueStuck(message);
+      if (!moved) continue;
+      const delaySeconds = Math.max(0, (new Date(moved.sendAt).getTime() - now.getTime()) / 1000);
+      await ports.fanout.send({ kind: 'scheduled', scheduledId: moved.id }, { delaySeconds });
+      requeued++;
+    }
+  }
+  return requeued;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArtifactStore } from '../artifacts/artifact-store';
 import type { Audience } from '../connections/audience';
 import type { FrameFactory, ServerFrame } from './frames';
+import { assertJsonDepth } from './json-depth';
 import { messageTo, type Notification } from './notify';
 
 /** API Gateway's cap on one WebSocket message (PostToConnection data). */
@@ -13,12 +14,15 @@ export const PAYLOAD_LINK_SECONDS = 60 * 60;
  * Builds the `message` frame for a notification. Data that fits API Gateway's 128 KB message
  * cap goes inline; larger data is stored in the artifact store and the frame carries a
  * short-lived link instead (`dataUrl`, `dataBytes`, `dataSha256`, `dataExpiresAt`).
+ * @throws AppError `bad_request` for data nested deeper than MAX_JSON_DEPTH.
  */
 export async function buildMessageFrame(
   ports: { frames: FrameFactory; artifacts: ArtifactStore; now: () => Date },
   audience: Audience,
   notification: Notification,
 ): Promise<ServerFrame> {
+  // First: everything below (JSON.stringify, the frame's encoding) recurses.
+  assertJsonDepth(notification.data, 'data');
   const base = {
     to: messageTo(audience),
     ...(notification.from ? { from: notification.from } : {}),

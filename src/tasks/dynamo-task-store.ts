@@ -6,7 +6,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, queryPages, updateIfAllowed } from '../dynamo/document';
 import type { Clock } from '../ports/clock';
-import { TASK_STATUSES, type Task, type TaskStatus } from './task';
+import {
+  type OpenStatus,
+  type OpenTask,
+  QUEUED_DEADLINE_MS,
+  type ReaperStore,
+  RUNNING_DEADLINE_MS,
+} from './reaper';
+import { isTerminal, TASK_STATUSES, type Task, type TaskStatus } from './task';
 import type { CreateResult, TaskChange, TaskStore } from './task-store';
 
 /** The statuses a task may move to each status from: forwards only. */
@@ -22,10 +29,24 @@ export interface DynamoTaskStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock: Clock;
+  /** Deadline of a new task, from its creation (default {@link QUEUED_DEADLINE_MS}). */
+  readonly queuedDeadlineMs?: number;
+  /**
+   * Deadline of a task that starts running when the worker gives none (default
+   * {@link RUNNING_DEADLINE_MS}).
+   */
+  readonly runningDeadlineMs?: number;
 }
 
-/** Attributes kept on the item for the store's own bookkeeping, not part of {@link Task}. */
-const INTERNAL = ['enqueueClaimAt'] as const;
+/** The reaper's index: open tasks by status and deadline (src/tasks/schema.ts). */
+const OPEN_INDEX = 'openByDeadline';
+
+/**
+ * Attributes kept on the item for the store's own bookkeeping, not part of {@link Task}: the
+ * enqueue claim, and the reaper's deadline (present only while the task is open, which is what
+ * makes its index sparse) and re-queue count.
+ */
+const INTERNAL = ['enqueueClaimAt', 'deadlineAt', 'reaps'] as const;
 
 function toTask(item: Record<string, unknown>): Task {
   const copy = { ...item };
@@ -34,15 +55,24 @@ function toTask(item: Record<string, unknown>): Task {
 }
 
 /** Tasks on DynamoDB (or dynalite): one item per task, keyed by taskId. */
-export class DynamoTaskStore implements TaskStore {
+export class DynamoTaskStore implements TaskStore, ReaperStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
+  private readonly queuedDeadlineMs: number;
+  private readonly runningDeadlineMs: number;
 
   public constructor(options: DynamoTaskStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.clock = options.clock;
+    this.queuedDeadlineMs = options.queuedDeadlineMs ?? QUEUED_DEADLINE_MS;
+    this.runningDeadlineMs = options.runningDeadlineMs ?? RUNNING_DEADLINE_MS;
+  }
+
+  /** ISO time `ms` from now. */
+  private after(ms: number): string {
+    return new Date(this.clock.now().getTime() + ms).toISOString();
   }
 
   public async create(task: Task): Promise<CreateResult> {
@@ -52,7 +82,13 @@ export class DynamoTaskStore implements TaskStore {
           TableName: this.table,
           // The creator holds the enqueue claim from the start, so a concurrent duplicate
           // that loses the race cannot enqueue a second message.
-          Item: { ...task, enqueueClaimAt: this.clock.now().getTime() },
+          // The deadline puts the task in the reaper's index until it ends: a task whose message
+          // is lost (a send that fails after this write) is queued again from there.
+          Item: {
+            ...task,
+            enqueueClaimAt: this.clock.now().getTime(),
+            ...(isTerminal(task.status) ? {} : { deadlineAt: this.after(this.queuedDeadlineMs) }),
+          },
           ConditionExpression: 'attribute_not_exists(taskId)',
         }),
       );
@@ -115,10 +151,16 @@ export class DynamoTaskStore implements TaskStore {
       names[`#${field}`] = field;
       values[`:${field}`] = change[field];
     }
+    // An open task keeps a deadline (each run starts a new one); a finished one leaves the
+    // reaper's index.
+    if (!isTerminal(change.to)) {
+      sets.push('deadlineAt = :deadline');
+      values[':deadline'] = change.deadlineAt ?? this.after(this.runningDeadlineMs);
+    }
     const item = await updateIfAllowed(this.client, {
       TableName: this.table,
       Key: { taskId },
-      UpdateExpression: `SET ${sets.join(', ')}`,
+      UpdateExpression: `SET ${sets.join(', ')}${isTerminal(change.to) ? ' REMOVE deadlineAt' : ''}`,
       ConditionExpression: `attribute_exists(taskId) AND #s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -162,5 +204,64 @@ export class DynamoTaskStore implements TaskStore {
       }),
     );
     return Object.fromEntries(entries) as Record<TaskStatus, number>;
+  }
+
+  public async overdue(status: OpenStatus, before: string, limit: number): Promise<OpenTask[]> {
+    const out: OpenTask[] = [];
+    for await (const page of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: OPEN_INDEX,
+      KeyConditionExpression: '#s = :s AND deadlineAt <= :before',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': status, ':before': before },
+      Limit: Math.min(limit, 1000),
+    })) {
+      for (const item of page.Items ?? []) {
+        out.push({
+          taskId: String(item.taskId),
+          taskType: String(item.taskType),
+          status,
+          deadlineAt: String(item.deadlineAt),
+          reaps: typeof item.reaps === 'number' ? item.reaps : 0,
+        });
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
+  public async claimReap(task: OpenTask, nextDeadlineAt: string, countReap: boolean) {
+    const claimed = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId: task.taskId },
+      UpdateExpression: `SET deadlineAt = :next${countReap ? ' ADD reaps :one' : ''}`,
+      ConditionExpression: '#s = :s AND deadlineAt = :seen',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':next': nextDeadlineAt,
+        ':s': task.status,
+        ':seen': task.deadlineAt,
+        ...(countReap ? { ':one': 1 } : {}),
+      },
+    });
+    return claimed !== undefined;
+  }
+
+  public async failOverdue(task: OpenTask, error: string): Promise<Task | undefined> {
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId: task.taskId },
+      UpdateExpression: 'SET #s = :failed, #e = :error, updatedAt = :now REMOVE deadlineAt',
+      ConditionExpression: '#s = :s AND deadlineAt = :seen',
+      ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':error': error,
+        ':now': this.clock.now().toISOString(),
+        ':s': task.status,
+        ':seen': task.deadlineAt,
+      },
+    });
+    return item ? toTask(item) : undefined;
   }
 }

@@ -1,11 +1,13 @@
+import { badRequest } from '../errors/app-error';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
+import { assertJsonDepth } from '../push/json-depth';
 import { readTaskArgs, taskTypeOf } from './registry';
 import { TASK_TTL_SECONDS, type Requester, type Task, type TaskSource } from './task';
 import { dedupedTaskId, newTaskId } from './task-id';
 import type { TaskQueue } from './task-queue';
 import type { TaskStore } from './task-store';
-import type { ArgsContext } from './types/task-type';
+import type { ArgsContext, TaskTypeSpec } from './types/task-type';
 
 /**
  * A creator that died between writing a task and queueing it leaves a claim behind; after this
@@ -47,9 +49,38 @@ export interface SubmitRequest {
   readonly args: unknown;
   readonly source: TaskSource;
   readonly requester: Requester;
-  /** Makes the submit idempotent: the same key always yields the same single task. */
+  /**
+   * Makes the submit idempotent: the same key always yields the same single task (per source).
+   * Build a key of several parts with {@link idempotencyKey}, never by joining them.
+   */
   readonly dedupeKey?: string;
+  /** The task that queued this one; set (with source `chain`) only by the worker. */
   readonly parentTaskId?: string;
+}
+
+/**
+ * An unambiguous dedupe key from its parts (a JSON array): `["alice:x","y"]` and
+ * `["alice","x:y"]` differ, where joining with `:` would give both `alice:x:y` and hand one
+ * user's retry the other user's task.
+ */
+export const idempotencyKey = (...parts: readonly string[]): string => JSON.stringify(parts);
+
+/**
+ * Arguments that only a chained task may carry (e.g. logic's `artifact`: files belong to the
+ * task chain that made them, and a client that could name one could read anyone's). Checked on
+ * the raw args, so the answer is this rule whatever shape the client gave the field.
+ * @throws AppError `bad_request`.
+ */
+function refuseChainOnlyArgs(spec: TaskTypeSpec, request: SubmitRequest): void {
+  const chained = request.source === 'chain' && request.parentTaskId !== undefined;
+  const args = request.args;
+  if (chained || typeof args !== 'object' || args === null || Array.isArray(args)) return;
+  const field = spec.chainOnlyArgs?.find((name) => Object.hasOwn(args, name));
+  if (field !== undefined) {
+    throw badRequest(
+      `args.${field}: set only by the task chain (download → ${spec.name}); a submit cannot name it`,
+    );
+  }
 }
 
 /** The submitted task, and whether this call created it. */
@@ -61,10 +92,14 @@ export interface Submitted {
 /**
  * Validates, records and queues a task. With a dedupe key, a repeated or concurrent submit
  * returns the one task and queues one message.
- * @throws AppError `bad_request` for an unknown type or bad arguments (nothing is written).
+ * @throws AppError `bad_request` for an unknown type, bad arguments, arguments nested too deeply
+ *   or arguments only a chained task may carry (nothing is written).
  */
 export async function submitTask(ports: SubmitPorts, request: SubmitRequest): Promise<Submitted> {
+  // First: zod and the task record's marshalling recurse.
+  assertJsonDepth(request.args, 'args');
   const spec = taskTypeOf(request.taskType);
+  refuseChainOnlyArgs(spec, request);
   const args = readTaskArgs(spec, request.args, ports.args);
   const now = ports.clock.now();
   const task: Task = {

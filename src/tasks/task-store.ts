@@ -13,6 +13,11 @@ export interface TaskChange {
   readonly progress?: number;
   readonly result?: unknown;
   readonly error?: string;
+  /**
+   * ISO time after which the reaper takes the (still open) task for stuck; the store's default
+   * for the new status when absent. Terminal statuses have none.
+   */
+  readonly deadlineAt?: string;
 }
 
 /** The port through which the domain keeps tasks. */

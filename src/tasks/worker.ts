@@ -9,7 +9,10 @@ import { isTerminal, type Task } from './task';
 import type { TaskMessage } from './task-queue';
 import type { TaskStore } from './task-store';
 import { PermanentTaskError, type ResolvedServer, type TaskRunContext } from './types/task-type';
+import { notifyChat } from './chat-notify';
 import { publishTaskUpdate, type TaskUpdatePorts } from './updates';
+
+export { MAX_CHAT_ATTEMPTS } from './chat-notify';
 
 /** A message on a task queue: run the task, or (re)send its chat notification. */
 export type WorkMessage = TaskMessage;
@@ -43,6 +46,11 @@ export interface Delivery {
   /** After this many receives SQS moves the message to the DLQ. */
   readonly maxReceiveCount: number;
   readonly signal: AbortSignal;
+  /**
+   * How long the task may stay `running` from now before the reaper takes it for stuck (see
+   * reaper.ts); the store's default when absent.
+   */
+  readonly runningDeadlineMs?: number;
 }
 
 /** What handling a message did (for logs, metrics and tests). */
@@ -71,7 +79,16 @@ export async function handleWork(
     return 'notified';
   }
   if (isTerminal(task.status)) return 'skipped';
-  const running = await ports.tasks.transition(task.taskId, { to: 'running' });
+  const running = await ports.tasks.transition(task.taskId, {
+    to: 'running',
+    ...(delivery.runningDeadlineMs !== undefined
+      ? {
+          deadlineAt: new Date(
+            ports.clock.now().getTime() + delivery.runningDeadlineMs,
+          ).toISOString(),
+        }
+      : {}),
+  });
   if (!running) return 'skipped';
   await announce(ports, running);
 
@@ -139,26 +156,6 @@ async function finish(
 async function announce(ports: WorkerPorts, task: Task): Promise<void> {
   const report = await publishTaskUpdate(ports.updates, task);
   ports.log.debug('task update pushed', { taskId: task.taskId, status: task.status, ...report });
-}
-
-/** A chat notification is tried this many times (about half an hour of retries), then dropped. */
-export const MAX_CHAT_ATTEMPTS = 30;
-
-async function notifyChat(ports: WorkerPorts, task: Task, attempt = 0): Promise<void> {
-  const outcome = await ports.chat.notify(task);
-  if (outcome.kind === 'later' && attempt >= MAX_CHAT_ATTEMPTS) {
-    // The task's result stays on its record and went out on WebSocket; only the chat misses it.
-    ports.log.error('chat notification given up', {
-      taskId: task.taskId,
-      attempt,
-      reason: outcome.reason,
-    });
-  } else if (outcome.kind === 'later') {
-    ports.log.info('chat notification deferred', { taskId: task.taskId, attempt, ...outcome });
-    await ports.requeueNotify(task, outcome.delaySeconds, attempt + 1);
-  } else if (outcome.kind === 'skipped') {
-    ports.log.debug('no chat notification', { taskId: task.taskId, reason: outcome.reason });
-  }
 }
 
 async function storeLargeResult(ports: WorkerPorts, task: Task, result: unknown): Promise<unknown> {

@@ -8,3 +8,4 @@ export * from './envelope';
 export * from './message';
 export * from './commands';
 export * from './callback';
+export * from './task-access';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 import { clientTypeSchema, groupSchema, MAX_GROUPS_PER_CONNECTION } from '../names/names';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../push/json-depth';
 
 /**
  * Largest client frame we accept. API Gateway itself caps a frame at 32 KB and a message at
@@ -59,8 +60,9 @@ function describeIssue(error: z.ZodError): string {
 }
 
 /**
- * Reads a raw WebSocket message: size, JSON, action, then the action's fields. Never throws;
- * the error carries the `requestId` the client sent when it could be read.
+ * Reads a raw WebSocket message: size, JSON, action, the action's fields, then the nesting of
+ * submit's `args` (at most MAX_JSON_DEPTH levels). Never throws; the error carries the
+ * `requestId` the client sent when it could be read.
  */
 export function parseClientFrame(body: string | null | undefined): ParsedClientFrame {
   if (body === null || body === undefined || body.length === 0) {
@@ -97,5 +99,15 @@ export function parseClientFrame(body: string | null | undefined): ParsedClientF
   }
   const parsed = schemas[fields.action].safeParse(fields);
   if (!parsed.success) return fail(new AppError('bad_request', describeIssue(parsed.error)));
+  // zod checked every field but submit's object `args`, whose values it leaves unread; the
+  // submit (zod again, the task record's marshalling) would recurse into them.
+  if (parsed.data.action === 'submit' && jsonDepthExceeds(parsed.data.args, MAX_JSON_DEPTH)) {
+    return fail(
+      new AppError(
+        'bad_request',
+        `args is too deeply nested: at most ${MAX_JSON_DEPTH} levels of arrays and objects`,
+      ),
+    );
+  }
   return { ok: true, frame: parsed.data };
 }

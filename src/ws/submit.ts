@@ -2,7 +2,7 @@ import { forbidden } from '../errors/app-error';
 import { hasRole } from '../auth/token';
 import type { Connection } from '../connections/connection';
 import type { FrameFactory, ServerFrame } from '../push/frames';
-import { submitTask, type SubmitPorts } from '../tasks/submit';
+import { idempotencyKey, submitTask, type SubmitPorts } from '../tasks/submit';
 import type { Task } from '../tasks/task';
 
 /** What submitting from a WebSocket connection needs. */
@@ -30,7 +30,8 @@ const acceptedFrame = (frames: FrameFactory, task: Task, requestId: string | und
  * Submits a task for the connection's user. `task.accepted` reaches the client before the
  * task's first `task.update`: it is sent directly once the task is recorded, before it is
  * queued (if that send fails the task still runs; its updates still reach the user). A
- * repeated requestId from the same user returns the same task (a client's retry is safe).
+ * repeated requestId from the same user returns the same task (a client's retry is safe); the
+ * same requestId from another user is another task.
  * @returns the reply frame to send, or undefined when it was already sent.
  * @throws AppError `bad_request` (type or args) or `forbidden` (a token without the client role).
  */
@@ -57,7 +58,8 @@ export async function submitFromConnection(
       args: frame.args,
       source: 'ws',
       requester: { userId: conn.userId },
-      ...(frame.requestId ? { dedupeKey: `${conn.userId}:${frame.requestId}` } : {}),
+      // Both parts may hold `:`, so they are encoded, never joined (see idempotencyKey).
+      ...(frame.requestId ? { dedupeKey: idempotencyKey(conn.userId, frame.requestId) } : {}),
     },
   );
   return sent ? undefined : acceptedFrame(ports.frames, task, frame.requestId);

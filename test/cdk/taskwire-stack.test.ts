@@ -2,6 +2,7 @@ import { synthTaskwire, type SynthesizedTaskwire } from './support/taskwire-temp
 import { describeFunctions } from './suites/functions';
 import { describeHttpApi } from './suites/http-api';
 import { describeNag } from './suites/nag';
+import { describeReaper } from './suites/reaper';
 import { describeTables } from './suites/tables';
 import { describeTaskQueues } from './suites/task-queues';
 import { describeWebSocketApi } from './suites/websocket-api';
@@ -30,3 +31,4 @@ describeHttpApi(get);
 describeTables(get);
 describeTaskQueues(get);
 describeFunctions(get);
+describeReaper(get);

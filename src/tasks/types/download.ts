@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { taskArtifactKey } from '../../artifacts/artifact-ref';
 import { badRequest } from '../../errors/app-error';
 import { BOX_ID_RE, DS_NUMBER_RE, parseCommand } from '../../wecom/commands';
 import { fetchDataset } from './download-fetch';
-import type { ArtifactRef } from './logic';
+import type { ArtifactRef } from '../../artifacts/artifact-ref-schema';
 import { PermanentTaskError, type TaskTypeSpec } from './task-type';
 
 /** Arguments of a `download` task. */
@@ -58,7 +59,8 @@ export const downloadType: TaskTypeSpec<DownloadArgs> = {
     if (!server) throw new PermanentTaskError(`unknown server "${args.server}"`);
     const fetched = await fetchDataset(server, args.dsNumber, ctx);
     const artifact = await ctx.artifacts.put({
-      key: `downloads/${ctx.task.taskId}/${args.dsNumber}`,
+      // Under the task's id: the chained logic task checks the file is its parent's.
+      key: taskArtifactKey('downloads', ctx.task.taskId, args.dsNumber),
       name: args.dsNumber,
       body: fetched.body,
       ...(fetched.contentType !== undefined ? { contentType: fetched.contentType } : {}),

@@ -3,6 +3,7 @@
  * gives the same report (and tests need nothing but inputs).
  */
 import { sha256Hex } from '../../artifacts/artifact-ref';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../push/json-depth';
 import { csvTable } from './csv';
 
 /** What a file looks like. */
@@ -122,8 +123,15 @@ function jsonRecords(value: object): readonly unknown[] | undefined {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const cellText = (v: unknown): string =>
-  typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
+/** A cell as text. A cell nested too deeply for JSON.stringify's recursion gets a marker. */
+const cellText = (v: unknown): string => {
+  if (typeof v === 'string') return v;
+  if (v === undefined) return '';
+  return jsonDepthExceeds(v, MAX_JSON_DEPTH) ? NESTED_CELL : JSON.stringify(v);
+};
+
+/** What a cell nested deeper than MAX_JSON_DEPTH counts as. */
+export const NESTED_CELL = '[too deeply nested]';
 
 /** Distinct values and the TOP_VALUES most frequent, ties broken by value (code units). */
 function countValues(values: readonly string[]): { distinct: number; top: ValueCount[] } {

@@ -1,20 +1,14 @@
 import { z } from 'zod';
-import { sha256Hex } from '../../artifacts/artifact-ref';
-import type { ArtifactStore } from '../../artifacts/artifact-store';
+import { isArtifactOfTask, sha256Hex } from '../../artifacts/artifact-ref';
+import { type ArtifactRef, artifactRefSchema } from '../../artifacts/artifact-ref-schema';
 import { badRequest, isAppError } from '../../errors/app-error';
 import { BOX_ID_RE } from '../../wecom/commands';
 import { analyseFile, analyseWords, type LogicReport } from './logic-report';
-import { PermanentTaskError, type TaskTypeSpec } from './task-type';
+import type { Task } from '../task';
+import { PermanentTaskError, type TaskRunContext, type TaskTypeSpec } from './task-type';
 
-/** A file in the artifact store, as a download hands it to its logic task. */
-export const artifactRefSchema = z.strictObject({
-  key: z.string().min(1).max(512),
-  name: z.string().min(1).max(256),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  contentType: z.string().max(128).optional(),
-});
-export type ArtifactRef = z.infer<typeof artifactRefSchema>;
+// Re-exported: the reference was first defined here, and callers still import it from here.
+export { artifactRefSchema, type ArtifactRef };
 
 /** Arguments of a `logic` task: free words, and/or a stored file from a download. */
 export const logicArgsSchema = z
@@ -30,24 +24,41 @@ export const logicArgsSchema = z
 export type LogicArgs = z.infer<typeof logicArgsSchema>;
 
 /**
- * Reads a stored file and checks it is the one the reference names.
+ * Files belong to the task chain that made them: a logic task may read only a file its parent
+ * stored under its own id (download → logic). Submits cannot name a file at all (see
+ * `chainOnlyArgs`); this is the second lock, for a record that got one anyway.
+ * @throws PermanentTaskError otherwise.
+ */
+function assertParentsArtifact(task: Task, ref: ArtifactRef): void {
+  const parent = task.source === 'chain' ? task.parentTaskId : undefined;
+  if (parent === undefined || !isArtifactOfTask(ref.key, parent)) {
+    throw new PermanentTaskError("the artifact is not one this task's parent task stored");
+  }
+}
+
+/**
+ * Reads a stored file and checks it is the one the reference names. The messages never give
+ * the stored object's hash or size: they reach the task's audience, and would let a caller
+ * learn about a file that is not theirs.
  * @throws PermanentTaskError when it is gone or its bytes differ: a retry reads the same.
  */
-async function readVerified(store: ArtifactStore, ref: ArtifactRef): Promise<Uint8Array> {
+async function readVerified(ctx: TaskRunContext, ref: ArtifactRef): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    bytes = await store.get(ref.key);
+    bytes = await ctx.artifacts.get(ref.key);
   } catch (e) {
     if (isAppError(e) && e.code === 'not_found') {
       throw new PermanentTaskError(`artifact "${ref.key}" is gone`, { cause: e });
     }
     throw e;
   }
-  const sha256 = sha256Hex(bytes);
-  if (bytes.byteLength !== ref.size || sha256 !== ref.sha256) {
-    throw new PermanentTaskError(
-      `artifact "${ref.key}" does not match its reference: sha256 ${sha256} (${bytes.byteLength} bytes), expected ${ref.sha256} (${ref.size} bytes)`,
-    );
+  if (bytes.byteLength !== ref.size || sha256Hex(bytes) !== ref.sha256) {
+    // The operator's log says which check failed; the task's error does not.
+    ctx.log.warn('artifact does not match its reference', {
+      key: ref.key,
+      sizeMatches: bytes.byteLength === ref.size,
+    });
+    throw new PermanentTaskError(`artifact "${ref.key}" does not match its reference`);
   }
   return bytes;
 }
@@ -60,6 +71,8 @@ export const logicType: TaskTypeSpec<LogicArgs> = {
   name: 'logic',
   summary: 'analyse a stored file or the given words and return a report',
   argsSchema: logicArgsSchema,
+  // Only the download that stored the file hands it over (TaskRunContext.chain).
+  chainOnlyArgs: ['artifact'],
   fromWords(words) {
     if (words.length === 0) throw badRequest('usage: logic <args…>');
     const parsed = logicArgsSchema.safeParse({ args: [...words] });
@@ -70,7 +83,8 @@ export const logicType: TaskTypeSpec<LogicArgs> = {
   async run(args, ctx): Promise<LogicReport> {
     const boxId = args.boxId;
     if (args.artifact) {
-      const bytes = await readVerified(ctx.artifacts, args.artifact);
+      assertParentsArtifact(ctx.task, args.artifact);
+      const bytes = await readVerified(ctx, args.artifact);
       return analyseFile(bytes, { name: args.artifact.name, ...(boxId ? { boxId } : {}) });
     }
     return analyseWords(args.args ?? [], boxId);

@@ -61,6 +61,11 @@ export interface TaskTypeSpec<A extends Record<string, unknown> = Record<string,
   /** Validates arguments given as an object (HTTP/WebSocket submit, chained tasks). */
   readonly argsSchema: z.ZodType<A>;
   /**
+   * Argument fields that only a chained task (queued by the worker for its parent) may carry;
+   * an outside submit (WebSocket, HTTP, WeCom) naming one is refused with `bad_request`.
+   */
+  readonly chainOnlyArgs?: readonly (keyof A & string)[];
+  /**
    * Reads positional words into arguments.
    * @throws AppError `bad_request` with the usage line.
    */

@@ -284,6 +284,96 @@ describe('startQueuePoller (against local-aws-sqs)', () => {
     expect(await q.counts()).toEqual({ messages: 0, inFlight: 0 });
   });
 
+  it('gives each execution environment its own handler, running one batch at a time', async () => {
+    // Prepare: handlers that note every overlap of two batches on one instance
+    const q = await openQueue(30);
+    await q.send(Array.from({ length: 12 }, (_, i) => `m${i}`));
+    let built = 0;
+    let overlaps = 0;
+    const seenBy = new Map<number, string[]>();
+    const createHandler = () => {
+      const instance = ++built;
+      let busy = false;
+      return async (event: SQSEvent) => {
+        if (busy) overlaps += 1;
+        busy = true;
+        await sleep(40);
+        seenBy.set(instance, [...(seenBy.get(instance) ?? []), ...bodiesOf(event)]);
+        busy = false;
+      };
+    };
+
+    // Act
+    poller = startQueuePoller({
+      sqs: q.sqs,
+      queueUrl: q.url,
+      queueArn: q.arn,
+      createHandler,
+      log,
+      batchSize: 1,
+      maxConcurrentBatches: 3,
+      waitTimeSeconds: 0,
+    });
+    await waitFor('twelve batches', () => poller?.batchesHandled() === 12);
+
+    // Assess: three environments at most, each reused, never two batches on one
+    expect(built).toBeGreaterThanOrEqual(2);
+    expect(built).toBeLessThanOrEqual(3);
+    expect(overlaps).toBe(0);
+    expect([...seenBy.values()].flat().sort()).toEqual(
+      Array.from({ length: 12 }, (_, i) => `m${i}`).sort(),
+    );
+    expect(await queueEmpty(q)()).toBe(true);
+  });
+
+  it('leaves a batch to come back when building its environment fails', async () => {
+    // Prepare: the first cold start throws (an init error)
+    const q = await openQueue(1);
+    await q.send(['after-init-error']);
+    let attempts = 0;
+    const h = recordingHandler(() => undefined);
+
+    // Act
+    poller = startQueuePoller({
+      sqs: q.sqs,
+      queueUrl: q.url,
+      queueArn: q.arn,
+      createHandler: () => {
+        if (++attempts === 1) throw new Error('init failed');
+        return h.handler;
+      },
+      log,
+      waitTimeSeconds: 0,
+    });
+    await waitFor('the retry', () => h.records().length === 1, 8000);
+
+    // Assess
+    expect(h.records()[0]?.attributes.ApproximateReceiveCount).toBe('2');
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('handler init failed'),
+      }),
+    );
+  });
+
+  it('takes exactly one of createHandler and handler', () => {
+    // Prepare
+    const base = {
+      sqs: {} as QueuePollerOptions['sqs'],
+      queueUrl: 'http://127.0.0.1:1/000000000000/jobs',
+      queueArn: 'arn:aws:sqs:us-east-1:000000000000:jobs',
+      log,
+    };
+    const handler = async () => undefined;
+
+    // Act + Assess
+    expect(() => startQueuePoller(base)).toThrow(/exactly one of createHandler and handler/);
+    expect(() => startQueuePoller({ ...base, handler, createHandler: () => handler })).toThrow(
+      TypeError,
+    );
+  });
+
   it('stop() waits for the batch in flight, then receives nothing more', async () => {
     // Prepare
     const q = await openQueue(30);

@@ -195,7 +195,8 @@ describe('analyseWords', () => {
 
 describe('logic.run', () => {
   async function stored(text: string) {
-    const fake = fakeContext({ task: { taskType: 'logic' } });
+    // A chained logic task, as the worker makes it: its parent stored the file under its id.
+    const fake = fakeContext({ task: { taskType: 'logic', source: 'chain', parentTaskId: 't' } });
     const ref = await fake.store.put({ key: 'downloads/t/DS1', name: 'DS1', body: utf8(text) });
     return { ...fake, ref };
   }

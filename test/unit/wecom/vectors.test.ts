@@ -1,5 +1,5 @@
 /**
- * Known-answer tests: every public vector in ../shared/wecom-vectors.json (official WeCom /
+ * Known-answer tests: every public vector in test/fixtures/wecom-vectors.json (official WeCom /
  * WeChat SDK samples and docs) must verify, decrypt and encrypt to the published values, and
  * the two whose published signature belongs to another ciphertext must be rejected.
  */

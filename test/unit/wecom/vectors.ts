@@ -1,7 +1,7 @@
 /**
- * Loads the shared WeCom known-answer vectors (../shared/wecom-vectors.json from the repo root)
- * and checks their shape, so a change to the file fails loudly here rather than as odd test
- * results.
+ * Loads the WeCom known-answer vectors (test/fixtures/wecom-vectors.json, a copy of the
+ * contract's public vectors; see test/fixtures/README.md for their sources) and checks their
+ * shape, so a change to the file fails loudly here rather than as odd test results.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,16 +49,14 @@ const vectorSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** One vector from the shared file. */
+/** One vector from the fixture. */
 export type WecomVector = z.infer<typeof vectorSchema>;
 
 /** All vectors, validated. */
 export const VECTORS: readonly WecomVector[] = z
   .array(vectorSchema)
   .parse(
-    JSON.parse(
-      readFileSync(path.resolve(__dirname, '../../../../shared/wecom-vectors.json'), 'utf8'),
-    ),
+    JSON.parse(readFileSync(path.resolve(__dirname, '../../fixtures/wecom-vectors.json'), 'utf8')),
   );
 
 /** Vectors of one kind, typed. */

@@ -1,8 +1,9 @@
 import { TASK_TYPE_NAMES } from '../src/tasks/registry';
 
 /**
- * The catalog of Taskwire's functions and routes: the one list that both the CDK stack and the
- * local runtime read, so a route added here exists in the cloud and on a laptop alike.
+ * The catalog of Taskwire's functions and WebSocket routes: the one list that both the CDK stack
+ * and the local runtime read, so a function or route added here exists in the cloud and on a
+ * laptop alike. (HTTP routes: the route table in lambdas/http/routes.ts, read the same way.)
  */
 
 /** Logical names of the Lambda functions. */
@@ -216,27 +217,6 @@ export const WS_ROUTES: Readonly<Record<string, FunctionName>> = {
 /** The function that authorizes WebSocket upgrades on $connect. */
 export const WS_AUTHORIZER: FunctionName = 'wsAuthorizer';
 
-/** An HTTP API route: method, path template (API Gateway syntax) and the function behind it. */
-export interface HttpRouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  readonly path: string;
-  readonly fn: FunctionName;
-}
+/* HTTP routes, with their functions and auth, are the route table in lambdas/http/routes.ts. */
 
-export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
-  { method: 'GET', path: '/healthz', fn: 'httpApi' },
-  { method: 'POST', path: '/users/{userId}/messages', fn: 'httpApi' },
-  { method: 'POST', path: '/groups/{group}/messages', fn: 'httpApi' },
-  { method: 'POST', path: '/broadcast', fn: 'httpApi' },
-  { method: 'GET', path: '/users/{userId}/presence', fn: 'httpApi' },
-  { method: 'GET', path: '/stats', fn: 'httpApi' },
-  { method: 'GET', path: '/deliveries/{deliveryId}', fn: 'httpApi' },
-  { method: 'GET', path: '/scheduled/{scheduledId}', fn: 'httpApi' },
-  { method: 'DELETE', path: '/scheduled/{scheduledId}', fn: 'httpApi' },
-  { method: 'POST', path: '/tasks', fn: 'httpApi' },
-  { method: 'GET', path: '/tasks/{taskId}', fn: 'httpApi' },
-  { method: 'GET', path: '/wecom/callback', fn: 'wecomCallback' },
-  { method: 'POST', path: '/wecom/callback', fn: 'wecomCallback' },
-];
-
-export { ENV } from './env';
+export { ENV } from './config/env';

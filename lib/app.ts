@@ -12,17 +12,20 @@ export interface CreateAppOptions {
   readonly env?: Environment;
   /** Register the cdk-nag AwsSolutions plugin (default true; tests of the template may skip it). */
   readonly nag?: boolean;
+  /** The stage to build (default: context `stage`, else `prod`). */
+  readonly stage?: string;
 }
 
-/** The app and its one stack. */
+/** The app and the stack of its stage. */
 export interface TaskwireApp {
   readonly app: App;
   readonly stack: TaskwireStack;
 }
 
 /**
- * Builds the Taskwire CDK app: the stack plus the cdk-nag AwsSolutions checks, which run as a
- * validation plugin during synth and fail it on any finding that is not acknowledged with a reason.
+ * Builds the Taskwire CDK app: the stack of one stage (`Taskwire-<stage>`, from `-c stage=…`,
+ * default `prod`) plus the cdk-nag AwsSolutions checks, which run as a validation plugin during
+ * synth and fail it on any finding that is not acknowledged with a reason.
  */
 export function createApp(options: CreateAppOptions = {}): TaskwireApp {
   const app = new App({
@@ -30,7 +33,10 @@ export function createApp(options: CreateAppOptions = {}): TaskwireApp {
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
   const env = options.env ?? defaultEnv();
-  const stack = buildStack(app, env ? { env } : {});
+  const stack = buildStack(app, {
+    ...(env ? { env } : {}),
+    ...(options.stage ? { stage: options.stage } : {}),
+  });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   }

@@ -1,7 +1,7 @@
 import type { Node } from 'constructs';
 import { ENV } from '../lambdas/catalog';
-import { ConfigError } from '../lambdas/shared/config';
-import { readTaskConfig } from '../lambdas/shared/task-config';
+import { ConfigError } from '../lambdas/config/config';
+import { readTaskConfig } from '../lambdas/config/task-config';
 
 /**
  * Deploy-time settings that reach functions as environment variables, read from CDK context

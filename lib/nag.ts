@@ -1,8 +1,5 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
-// cdk-nag does not re-export this helper, but IAM4/IAM5 finding ids are built with it; using the
-// same function means an acknowledgement matches its finding byte for byte.
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -16,6 +13,33 @@ export type AwsSolutionsRuleId = `AwsSolutions-${string}`;
 
 /** Shorter reasons are almost always "not needed"-style hand-waving; make the author say why. */
 const MIN_REASON_LENGTH = 40;
+
+/**
+ * Flattens a resolved CloudFormation value the way cdk-nag writes it into IAM4/IAM5 finding ids
+ * (`{"Fn::GetAtt":["Bucket","Arn"]}` → `<Bucket.Arn>`, joins concatenated, `${x}` → `<x>`).
+ * cdk-nag does not export its own helper and its internals are no API, so this mirrors it; the
+ * nag test's clean synth fails if the two ever drift, because an acknowledgement would then miss
+ * its finding.
+ */
+export function flattenCfnReference(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object' && value !== null) {
+    const node = value as Record<string, unknown>;
+    const join = node['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+      return (join[1] as unknown[]).map(flattenCfnReference).join(join[0]);
+    }
+    if (node['Fn::Sub']) return flattenCfnReference(node['Fn::Sub']);
+    const getAtt = node['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) {
+      return `<${flattenCfnReference(getAtt[0])}.${flattenCfnReference(getAtt[1])}>`;
+    }
+    if (node['Fn::ImportValue']) return flattenCfnReference(node['Fn::ImportValue']);
+    if (node.Ref) return `<${flattenCfnReference(node.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
 
 /** Acknowledges one AwsSolutions rule (or finding) on `scope` and everything below it. */
 export function acknowledge(scope: IConstruct, id: AwsSolutionsRuleId, reason: string): void {

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
+import { type OidcSettings, OidcSettingsError, parseOidcSettings } from '../src/auth/oidc-settings';
 
 /**
  * Deploy-time settings of the Taskwire stack, read from CDK context (`cdk.json` or
@@ -9,9 +10,20 @@ import type { Node } from 'constructs';
 
 /** Context keys the stack reads. */
 export const CONTEXT_KEYS = {
-  /** WebSocket stage name (default `prod`); it is part of the wss:// URL and the grants. */
+  /**
+   * The deployment stage (default `prod`): it names the stack `Taskwire-<stage>`, so stages live
+   * side by side in one account, and the WebSocket stage (part of the wss:// URL and the grants).
+   */
   stage: 'stage',
-  /** `true` for a throwaway developer stack: stateful resources are destroyed with it. */
+  /**
+   * `true` keeps tables, buckets, queues, log groups and secrets when the stack is deleted.
+   * Default: `true` for the `prod` stage, `false` (destroyed with the stack) for any other.
+   */
+  retain: 'retain',
+  /**
+   * Deprecated (use `stage` and `retain`): `true` is `retain=false` and, without a `stage`, the
+   * stage `dev`; `false` is `retain=true`. Still honoured, with a synth warning.
+   */
   dev: 'dev',
   /** POWERTOOLS_LOG_LEVEL of every function (default `INFO`). */
   logLevel: 'logLevel',
@@ -25,7 +37,28 @@ export const CONTEXT_KEYS = {
   wsBurstLimit: 'wsBurstLimit',
   httpRateLimit: 'httpRateLimit',
   httpBurstLimit: 'httpBurstLimit',
+  /**
+   * JSON `{issuer, audience, jwksUrl?, rolesClaim?, groupsClaim?, userClaim?}`: an OpenID Connect
+   * issuer whose RS256/ES256 tokens are accepted beside the HS256 ones (docs/protocol.md).
+   */
+  oidc: 'oidc',
+  /**
+   * `true` adds an example Amazon Cognito user pool as the OIDC issuer (its groups `client`,
+   * `worker`, `admin` become roles). Not together with `oidc`.
+   */
+  cognito: 'cognito',
+  /** An email address: the stack creates an SNS topic subscribing it and alarms notify it. */
+  alarmEmail: 'alarmEmail',
+  /** An existing SNS topic ARN every alarm notifies (instead of `alarmEmail`). */
+  alarmTopicArn: 'alarmTopicArn',
 } as const;
+
+/** The stage of a bare `cdk deploy`: the production shape, so opting out is explicit. */
+export const DEFAULT_STAGE = 'prod';
+/** The stage whose stateful resources are retained unless `retain=false`. */
+export const PRODUCTION_STAGE = 'prod';
+/** The stack of a stage: `Taskwire-prod`, `Taskwire-dev`, … */
+export const stackNameOf = (stage: string): string => `Taskwire-${stage}`;
 
 /** Log levels Powertools Logger accepts. */
 export const LOG_LEVELS = [
@@ -49,16 +82,33 @@ export interface ThrottleLimits {
   readonly burstLimit: number;
 }
 
+/** Where alarms notify: nobody, a topic this stack creates for an email, or an existing topic. */
+export type AlarmNotifications =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'email'; readonly email: string }
+  | { readonly kind: 'topic'; readonly topicArn: string };
+
 /** The resolved settings of one stack. */
 export interface StackConfig {
+  /** The deployment stage; also the WebSocket API stage. */
   readonly stageName: string;
+  /** `Taskwire-<stage>`. */
+  readonly stackName: string;
+  /** True when the stack's data is destroyed with it (every stage but prod, by default). */
   readonly dev: boolean;
   readonly logLevel: PowertoolsLogLevel;
-  /** RETAIN in production so a stack deletion never loses connections, logs or the key. */
+  /** RETAIN for prod so a stack deletion never loses connections, logs or the key. */
   readonly removalPolicy: RemovalPolicy;
   readonly manageApiGatewayAccount: boolean;
   readonly webSocketThrottle: ThrottleLimits;
   readonly httpThrottle: ThrottleLimits;
+  /** The OIDC issuer trusted beside the HS256 secret, if any (`cognito` sets its own). */
+  readonly oidc: OidcSettings | undefined;
+  /** Whether to add the example Cognito user pool as the issuer. */
+  readonly cognito: boolean;
+  readonly alarms: AlarmNotifications;
+  /** Warnings for the stack to show (deprecated context in use). */
+  readonly deprecations: readonly string[];
 }
 
 /**
@@ -69,29 +119,66 @@ export interface StackConfig {
 const DEFAULT_WS_THROTTLE: ThrottleLimits = { rateLimit: 500, burstLimit: 1000 };
 const DEFAULT_HTTP_THROTTLE: ThrottleLimits = { rateLimit: 100, burstLimit: 200 };
 
-/** API Gateway stage names: letters, digits, hyphens and underscores, 1 to 128 of them. */
-const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * Stage names: they end up in a CloudFormation stack name (letters, digits, hyphens) and an API
+ * Gateway stage name; 32 characters keep the physical names CloudFormation derives readable.
+ */
+const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** Options of {@link readStackConfig}. */
+export interface ReadStackConfigOptions {
+  /** The stage, instead of context `stage` (a test or an app building several stages). */
+  readonly stage?: string;
+}
 
 /** Reads and validates the stack's settings; a bad value fails synth with the key's name. */
-export function readStackConfig(node: Node): StackConfig {
-  const stageName = readString(node, CONTEXT_KEYS.stage, 'prod');
+export function readStackConfig(node: Node, options: ReadStackConfigOptions = {}): StackConfig {
+  const deprecations: string[] = [];
+  const devFlag = readOptionalBoolean(node, CONTEXT_KEYS.dev);
+  const stageName =
+    options.stage ?? readString(node, CONTEXT_KEYS.stage, devFlag ? 'dev' : DEFAULT_STAGE);
   if (!STAGE_NAME.test(stageName)) {
     throw new Error(
-      `context ${CONTEXT_KEYS.stage}="${stageName}" is not a valid stage name (letters, digits, - and _)`,
+      `context ${CONTEXT_KEYS.stage}="${stageName}" is not a valid stage name ` +
+        '(1-32 letters, digits and -, starting with a letter or digit)',
     );
   }
+  const retainFlag = readOptionalBoolean(node, CONTEXT_KEYS.retain);
+  if (devFlag !== undefined) {
+    if (retainFlag !== undefined && retainFlag === devFlag) {
+      throw new Error(
+        `context ${CONTEXT_KEYS.dev}=${String(devFlag)} contradicts ` +
+          `${CONTEXT_KEYS.retain}=${String(retainFlag)}; drop ${CONTEXT_KEYS.dev} (deprecated)`,
+      );
+    }
+    deprecations.push(
+      `context ${CONTEXT_KEYS.dev} is deprecated: use -c ${CONTEXT_KEYS.stage}=<name> ` +
+        `(every stage but ${PRODUCTION_STAGE} is destroyed with its stack) and ` +
+        `-c ${CONTEXT_KEYS.retain}=true|false to override`,
+    );
+  }
+  const retain = retainFlag ?? (devFlag === undefined ? stageName === PRODUCTION_STAGE : !devFlag);
   const logLevel = readString(node, CONTEXT_KEYS.logLevel, 'INFO').toUpperCase();
   if (!isLogLevel(logLevel)) {
     throw new Error(
       `context ${CONTEXT_KEYS.logLevel}="${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`,
     );
   }
-  const dev = readBoolean(node, CONTEXT_KEYS.dev, false);
+  const cognito = readBoolean(node, CONTEXT_KEYS.cognito, false);
+  const oidc = readOidc(node);
+  if (cognito && oidc) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.cognito}=true and ${CONTEXT_KEYS.oidc} both name an issuer; keep one`,
+    );
+  }
   return {
     stageName,
-    dev,
+    stackName: stackNameOf(stageName),
+    dev: !retain,
     logLevel,
-    removalPolicy: dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     manageApiGatewayAccount: readBoolean(node, CONTEXT_KEYS.manageApiGatewayAccount, true),
     webSocketThrottle: {
       rateLimit: readPositive(node, CONTEXT_KEYS.wsRateLimit, DEFAULT_WS_THROTTLE.rateLimit),
@@ -101,7 +188,48 @@ export function readStackConfig(node: Node): StackConfig {
       rateLimit: readPositive(node, CONTEXT_KEYS.httpRateLimit, DEFAULT_HTTP_THROTTLE.rateLimit),
       burstLimit: readPositive(node, CONTEXT_KEYS.httpBurstLimit, DEFAULT_HTTP_THROTTLE.burstLimit),
     },
+    oidc,
+    cognito,
+    alarms: readAlarms(node),
+    deprecations,
   };
+}
+
+function readOidc(node: Node): OidcSettings | undefined {
+  const value = readContext(node, CONTEXT_KEYS.oidc);
+  if (value === undefined || value === null || value === '') return undefined;
+  try {
+    // The functions parse the same JSON with the same function at cold start.
+    return parseOidcSettings(value, `context ${CONTEXT_KEYS.oidc}`);
+  } catch (e) {
+    if (e instanceof OidcSettingsError) throw new Error(e.message, { cause: e });
+    throw e;
+  }
+}
+
+function readAlarms(node: Node): AlarmNotifications {
+  const email = readString(node, CONTEXT_KEYS.alarmEmail, '');
+  const topicArn = readString(node, CONTEXT_KEYS.alarmTopicArn, '');
+  if (email && topicArn) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.alarmEmail} and ${CONTEXT_KEYS.alarmTopicArn} are alternatives; set one`,
+    );
+  }
+  if (email) {
+    if (!EMAIL.test(email)) {
+      throw new Error(`context ${CONTEXT_KEYS.alarmEmail}="${email}" is not an email address`);
+    }
+    return { kind: 'email', email };
+  }
+  if (topicArn) {
+    if (!SNS_TOPIC_ARN.test(topicArn)) {
+      throw new Error(
+        `context ${CONTEXT_KEYS.alarmTopicArn}="${topicArn}" is not an SNS topic ARN`,
+      );
+    }
+    return { kind: 'topic', topicArn };
+  }
+  return { kind: 'none' };
 }
 
 function isLogLevel(value: string): value is PowertoolsLogLevel {
@@ -121,13 +249,17 @@ function readString(node: Node, key: string, fallback: string): string {
   return value;
 }
 
-// `-c dev=true` arrives as the string "true", cdk.json gives a real boolean: accept both.
-function readBoolean(node: Node, key: string, fallback: boolean): boolean {
+// `-c retain=true` arrives as the string "true", cdk.json gives a real boolean: accept both.
+function readOptionalBoolean(node: Node, key: string): boolean | undefined {
   const value = readContext(node, key);
-  if (value === undefined || value === null || value === '') return fallback;
+  if (value === undefined || value === null || value === '') return undefined;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new Error(`context ${key} must be true or false`);
+}
+
+function readBoolean(node: Node, key: string, fallback: boolean): boolean {
+  return readOptionalBoolean(node, key) ?? fallback;
 }
 
 function readPositive(node: Node, key: string, fallback: number): number {

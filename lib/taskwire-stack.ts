@@ -2,21 +2,24 @@ import * as path from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import {
+  ENV,
   FUNCTIONS,
-  HTTP_ROUTES,
   type FunctionSpec,
   TASK_WORKERS,
   WS_AUTHORIZER,
   WS_ROUTES,
   type FunctionName,
 } from '../lambdas/catalog';
+import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { CONNECTIONS_TABLE } from '../src/connections/schema';
 import { MESSAGES_TABLE } from '../src/deliveries/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
+import { AlarmNotifications } from './constructs/alarm-notifications';
 import { ApiGatewayAccount } from './constructs/api-gateway-account';
 import { ArtifactsBucket } from './constructs/artifacts-bucket';
 import { AuthSecret } from './constructs/auth-secret';
 import { CatalogFunctions } from './constructs/catalog-functions';
+import { CognitoIssuer } from './constructs/cognito-issuer';
 import { TaskwireHttpApi } from './constructs/http-api';
 import { OperatorSecret } from './constructs/operator-secret';
 import { SchemaTable, type TableSchema } from './constructs/schema-table';
@@ -25,9 +28,6 @@ import { TaskwireWebSocketApi } from './constructs/websocket-api';
 import { WorkQueue } from './constructs/work-queue';
 import { readChatSettings, readTaskSettings } from './function-settings';
 import { readStackConfig, type StackConfig } from './stack-config';
-
-/** The name of the stack: fixed, because the CLI, the docs and the outputs refer to it. */
-export const STACK_NAME = 'Taskwire';
 
 /**
  * Powertools Idempotency's default table layout (partition key `id`, TTL on `expiration`), the
@@ -45,6 +45,8 @@ export type ConsumableQueue = NonNullable<FunctionSpec['consumes']>;
 export interface TaskwireStackProps extends StackProps {
   /** Project root the catalog's entries are relative to (default: the folder above lib/). */
   readonly projectRoot?: string;
+  /** The stage, instead of context `stage` (see stack-config.ts). */
+  readonly stage?: string;
 }
 
 /**
@@ -68,11 +70,18 @@ export class TaskwireStack extends Stack {
   public readonly functions: CatalogFunctions;
   public readonly webSocket: TaskwireWebSocketApi;
   public readonly http: TaskwireHttpApi;
+  /** The example Cognito issuer (context `cognito=true`). */
+  public readonly cognito: CognitoIssuer | undefined;
+  /** Where alarms notify (context `alarmEmail` / `alarmTopicArn`). */
+  public readonly alarmNotifications: AlarmNotifications | undefined;
 
   public constructor(scope: Construct, id: string, props: TaskwireStackProps = {}) {
     super(scope, id, props);
-    const config = readStackConfig(this.node);
+    const config = readStackConfig(this.node, props.stage ? { stage: props.stage } : {});
     this.config = config;
+    for (const message of config.deprecations) {
+      Annotations.of(this).addWarningV2('taskwire:deprecatedContext', message);
+    }
     const { removalPolicy } = config;
     const projectRoot = props.projectRoot ?? path.resolve(__dirname, '..');
 
@@ -161,6 +170,12 @@ export class TaskwireStack extends Stack {
     const taskSettings = readTaskSettings(this.node);
     if (!taskSettings) this.warnTaskSettingsMissing();
 
+    // Identity: the OIDC issuer the token verifiers trust beside the HS256 secret, if any.
+    this.cognito = config.cognito
+      ? new CognitoIssuer(this, 'Cognito', { removalPolicy })
+      : undefined;
+    const oidcJson = this.cognito?.settingsJson ?? (config.oidc && JSON.stringify(config.oidc));
+
     // Grants last: `push` needs the WebSocket API, which needs the functions first.
     this.functions.grantNeeds({
       connectionsTable: this.connections,
@@ -176,7 +191,14 @@ export class TaskwireStack extends Stack {
       connections: this.webSocket,
       taskSettings,
       chatSettings: readChatSettings(this.node),
+      identitySettings: oidcJson ? { [ENV.oidc]: oidcJson } : {},
     });
+
+    // Last, so the aspect reaches every alarm above (it also catches later ones).
+    this.alarmNotifications =
+      config.alarms.kind === 'none'
+        ? undefined
+        : new AlarmNotifications(this, 'AlarmNotifications', { target: config.alarms });
 
     this.addOutputs();
   }
@@ -228,6 +250,22 @@ export class TaskwireStack extends Stack {
         description: 'S3 bucket of downloaded files and task results',
       },
     };
+    if (this.cognito) {
+      outputs.UserPoolId = {
+        value: this.cognito.userPool.userPoolId,
+        description: 'Cognito user pool: add users to the client, worker or admin group',
+      };
+      outputs.UserPoolClientId = {
+        value: this.cognito.client.userPoolClientId,
+        description: 'Cognito app client: sign in with SRP, send the ID token as the JWT',
+      };
+    }
+    if (this.alarmNotifications) {
+      outputs.AlarmTopicArn = {
+        value: this.alarmNotifications.topic.topicArn,
+        description: 'SNS topic every alarm notifies',
+      };
+    }
     for (const [id, output] of Object.entries(outputs)) new CfnOutput(this, id, output);
   }
 }
@@ -243,10 +281,17 @@ function longestConsumerTimeout(queue: ConsumableQueue): number {
   return Math.max(30, ...timeouts);
 }
 
-/** Adds the Taskwire stack to an app (or stage); bin/ and the tests both build it this way. */
+/**
+ * Adds the Taskwire stack of a stage to an app: `Taskwire-<stage>`, the stage from `props.stage`
+ * or context `stage` (default `prod`). bin/ and the tests both build it this way.
+ */
 export function buildStack(scope: Construct, props: TaskwireStackProps = {}): TaskwireStack {
-  return new TaskwireStack(scope, STACK_NAME, {
-    description: 'Taskwire: serverless WebSocket task dispatch and push',
+  const { stageName, stackName } = readStackConfig(
+    scope.node,
+    props.stage ? { stage: props.stage } : {},
+  );
+  return new TaskwireStack(scope, stackName, {
+    description: `Taskwire (${stageName}): serverless WebSocket task dispatch and push`,
     ...props,
   });
 }

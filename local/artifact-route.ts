@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { verifyArtifactLink } from '../src/artifacts/local-artifact-store';
+import { verifyArtifactLink } from '../src/adapters/local-files/artifact-store';
 import type { Clock } from '../src/ports/clock';
 import type { LocalHttpRoute } from './http-api';
 

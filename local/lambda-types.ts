@@ -1,5 +1,10 @@
-/** A handler as the local runtime invokes it: the event in, the result out. */
-export type LocalHandler = (event: unknown) => Promise<unknown>;
+import type { Context } from 'aws-lambda';
+
+/**
+ * A handler as the local runtime invokes it: the event in, the result out. The runtime adds a
+ * Lambda context per invocation (local/lambda-context.ts), as Lambda does.
+ */
+export type LocalHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 /** Fake AWS account values used in the event shapes the local runtime builds. */
 export const LOCAL_ACCOUNT = '000000000000';

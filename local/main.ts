@@ -1,5 +1,8 @@
-// First: it notes this process's parent before the rest takes a second to load.
+// Before anything loads the AWS SDK (an environment assignment, so parent-watch is not delayed).
+import './sdk-warning';
+// Next: it notes this process's parent before the rest takes a second to load.
 import { LIFELINES_AT_LOAD, watchParent } from './parent-watch';
+import { type OidcSettings, parseOidcSettings } from '../src/auth/oidc-settings';
 import { signToken } from '../src/auth/token';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localAuthSecret } from './dev-secret';
@@ -29,8 +32,16 @@ function millis(name: string, min: number): number | undefined {
   return n;
 }
 
+/** The OIDC issuer of `TASKWIRE_OIDC` (JSON, docs/local.md), or undefined for HS256 only. */
+function oidc(): OidcSettings | undefined {
+  const raw = process.env.TASKWIRE_OIDC;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return parseOidcSettings(raw, 'TASKWIRE_OIDC');
+}
+
 async function main() {
   const secret = localAuthSecret();
+  const issuer = oidc();
   const log = new Logger({
     serviceName: 'taskwire-local',
     logLevel: (process.env.TASKWIRE_LOG_LEVEL ?? 'INFO') as 'INFO',
@@ -39,6 +50,7 @@ async function main() {
     wsPort: port('TASKWIRE_WS_PORT', 3001),
     httpPort: port('TASKWIRE_HTTP_PORT', 3000),
     authSecret: secret,
+    ...(issuer ? { oidc: issuer } : {}),
     log,
     ...(process.env.TASKWIRE_DATA_DIR ? { dataPath: process.env.TASKWIRE_DATA_DIR } : {}),
     // Short deadlines make the reaper's recovery visible in seconds (docs/local.md).
@@ -71,6 +83,7 @@ Taskwire local runtime
   sample server   ${runtime.sampleServerUrl} (server "local": datasets 12345, 22222, 33333)
   chat webhook    ${runtime.chat.url} (printed below as [chat])
   auth secret     ${process.env.TASKWIRE_AUTH_SECRET ? 'from TASKWIRE_AUTH_SECRET' : 'dev default (set TASKWIRE_AUTH_SECRET to change)'}
+  OIDC issuer     ${issuer ? `${issuer.issuer} (audience ${String(issuer.audience)}, roles from "${issuer.rolesClaim}")` : 'none (set TASKWIRE_OIDC to trust one)'}
 
 Dev token (user "dev", roles client,worker,admin, any group, 12 h):
   TOKEN=${token}

@@ -1,48 +1,57 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   FUNCTIONS,
   type FunctionName,
-  HTTP_ROUTES,
   TASK_WORKERS,
   WS_AUTHORIZER,
   WS_ROUTES,
 } from '../lambdas/catalog';
+import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { createApiHandler } from '../lambdas/http/api';
 import { createWecomCallbackHandler } from '../lambdas/http/wecom-callback';
-import { resolveServers } from '../lambdas/shared/download-servers';
-import type { DownloadServer } from '../lambdas/shared/task-config';
-import { wecomKeysOf, type WecomSettings } from '../lambdas/shared/wecom-config';
+import { buildChatNotifier } from '../lambdas/composition/chat';
+import {
+  buildFanoutPorts,
+  buildFanoutQueue,
+  buildSchedulePorts,
+} from '../lambdas/composition/deliveries';
+import {
+  buildConnectionStore,
+  buildDocumentClient,
+  buildMessageStore,
+  buildTaskStore,
+} from '../lambdas/composition/dynamo';
+import { buildIdempotencyStore } from '../lambdas/composition/idempotency';
+import { buildPusher, buildTaskUpdates } from '../lambdas/composition/push';
+import { buildSubmitPorts, buildTaskQueue } from '../lambdas/composition/tasks';
+import { buildReaperPorts, buildWorkerPorts } from '../lambdas/composition/workers';
+import { resolveServers } from '../lambdas/config/download-servers';
+import type { DownloadServer } from '../lambdas/config/task-config';
+import { wecomKeysOf, type WecomSettings } from '../lambdas/config/wecom-config';
 import { createDeadLetterHandler } from '../lambdas/workers/dead-letter';
 import { createTaskWorkerHandler } from '../lambdas/workers/task-worker';
 import { createAuthorizerHandler } from '../lambdas/ws/authorizer';
 import { createConnectHandler } from '../lambdas/ws/connect';
 import { createDisconnectHandler } from '../lambdas/ws/disconnect';
 import { createMessageHandler } from '../lambdas/ws/message';
-import { LocalArtifactStore } from '../src/artifacts/local-artifact-store';
+import { LocalArtifactStore } from '../src/adapters/local-files/artifact-store';
+import { createOidcVerifier } from '../src/auth/oidc';
+import type { OidcSettings } from '../src/auth/oidc-settings';
 import { MIN_SECRET_LENGTH } from '../src/auth/token';
-import { ChatNotifier, WECOM_WEBHOOK_HOSTS } from '../src/chat/chat-notifier';
-import { DynamoRateLimiter } from '../src/chat/dynamo-rate-limiter';
-import { DynamoConnectionStore } from '../src/connections/dynamo-store';
+import { DynamoConnectionStore } from '../src/adapters/dynamodb/connection-store';
 import { type Clock, systemClock } from '../src/ports/clock';
 import { type Log, silentLog } from '../src/ports/log';
-import { frameFactory } from '../src/push/frames';
 import { Pusher } from '../src/push/pusher';
-import { DynamoTaskStore } from '../src/tasks/dynamo-task-store';
+import { DynamoTaskStore } from '../src/adapters/dynamodb/task-store';
 import { queueNameOf, TASK_QUEUE_SETTINGS } from '../src/tasks/queues';
-import { TASK_TYPE_NAMES } from '../src/tasks/registry';
-import type { SubmitPorts } from '../src/tasks/submit';
-import { SqsTaskQueue } from '../src/tasks/task-queue';
-import { publishTaskUpdate } from '../src/tasks/updates';
-import type { WorkerPorts } from '../src/tasks/worker';
-import { DEFAULT_ALIASES } from '../src/wecom/commands';
+import { createTaskRegistry, TASK_REGISTRY } from '../src/tasks/registry';
+import type { TaskTypeSpec } from '../src/tasks/types/task-type';
 import { artifactRoute } from './artifact-route';
 import { localClientConfig } from './clients';
 import { localLambdaContext } from './lambda-context';
@@ -55,14 +64,12 @@ import { createLocalTables, LOCAL_TABLES } from './tables';
 import { type ChatPost, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 import { DEV_WECOM } from './wecom-dev';
 import { every } from './timer';
-import { DynamoMessageStore } from '../src/deliveries/dynamo-message-store';
-import { SqsFanoutQueue } from '../src/deliveries/sqs-fanout-queue';
-import type { FanoutPorts } from '../src/deliveries/fanout';
+import { DynamoMessageStore } from '../src/adapters/dynamodb/message-store';
 import type { SweepReport } from '../src/connections/sweep';
 import { createFanoutHandler } from '../lambdas/workers/fanout';
 import { createSchedulerHandler } from '../lambdas/workers/scheduler';
 import { createConnectionSweeperHandler } from '../lambdas/workers/connection-sweeper';
-import { announcer, createTaskReaperHandler } from '../lambdas/workers/task-reaper';
+import { createTaskReaperHandler } from '../lambdas/workers/task-reaper';
 import type { ReapReport } from '../src/tasks/reaper';
 
 /** The local fan-out queue's name. */
@@ -76,6 +83,8 @@ export interface LocalRuntimeOptions {
   readonly httpPort?: number;
   /** HS256 signing secret for tokens (at least 32 characters). */
   readonly authSecret: string;
+  /** An OIDC issuer whose tokens are trusted beside the secret's (env TASKWIRE_OIDC). */
+  readonly oidc?: OidcSettings;
   readonly log?: Log;
   readonly clock?: Clock;
   /** Keep dynalite's data and the artifacts in this folder instead of memory and a temp dir. */
@@ -109,6 +118,8 @@ export interface LocalRuntimeOptions {
   readonly pollWaitSeconds?: number;
   /** How often dropped connections are swept (default 60 s; 0 = only on demand). */
   readonly connectionSweepMs?: number;
+  /** The task types to run (default TASK_TYPES): a queue, DLQ and poller each, as the stack. */
+  readonly taskTypes?: readonly TaskTypeSpec[];
   /** The task reaper and its deadlines (docs/local.md: Restarts and the reaper). */
   readonly reaper?: LocalReaperOptions;
 }
@@ -167,6 +178,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const log = options.log ?? silentLog;
   const clock = options.clock ?? systemClock;
   const doFetch = options.fetch ?? fetch;
+  const types = options.taskTypes ? createTaskRegistry(options.taskTypes) : TASK_REGISTRY;
   const started: Closer[] = [];
   const stop = async () => {
     for (const s of started.splice(0).reverse()) await s.close();
@@ -206,25 +218,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       repair: options.dataPath !== undefined,
       log,
     });
-    const doc = DynamoDBDocumentClient.from(ddb, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const store = new DynamoConnectionStore({
-      client: doc,
-      tableName: LOCAL_TABLES.connections,
-      clock,
-    });
-    const tasks = new DynamoTaskStore({
-      client: doc,
-      tableName: LOCAL_TABLES.tasks,
-      clock,
-      ...(options.reaper?.queuedDeadlineMs !== undefined
-        ? { queuedDeadlineMs: options.reaper.queuedDeadlineMs }
-        : {}),
-      ...(options.reaper?.runningDeadlineMs !== undefined
-        ? { runningDeadlineMs: options.reaper.runningDeadlineMs }
-        : {}),
-    });
+    // The same builders as the cloud's (lambdas/composition/), given the emulators' clients.
+    const tables = { doc: buildDocumentClient(ddb), clock };
+    const store = buildConnectionStore(tables, LOCAL_TABLES.connections);
+    const tasks = buildTaskStore(tables, LOCAL_TABLES.tasks, options.reaper);
 
     const gateway = keep(await startWsGateway({ host, port: options.wsPort ?? 0, log }));
     const management = new ApiGatewayManagementApiClient(
@@ -232,15 +229,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       localClientConfig(gateway.managementEndpoint, gateway.credentials),
     );
     keep({ close: async () => management.destroy() });
-    const pusher = new Pusher({
-      client: management,
-      store,
-      log,
-      ...(options.pushConcurrency ? { concurrency: options.pushConcurrency } : {}),
-    });
+    const pusher = buildPusher(
+      { client: management, store, log },
+      { concurrency: options.pushConcurrency },
+    );
     const secret = () => Promise.resolve(options.authSecret);
-    const frames = frameFactory(clock, randomUUID);
-    const updates = { pusher, store, frames };
+    const oidc = options.oidc ? createOidcVerifier(options.oidc) : undefined;
+    const updates = buildTaskUpdates({ pusher, store, clock });
 
     const samples = keep(await startSampleServer({ host }));
     const servers = options.servers ?? {
@@ -253,7 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await startSqs({
         host,
         queues: [
-          ...TASK_TYPE_NAMES.map((t) => ({
+          ...types.names.map((t) => ({
             name: queueNameOf(t),
             visibilityTimeoutSeconds: options.queueVisibilitySeconds ?? 30,
             maxReceiveCount: TASK_QUEUE_SETTINGS.maxReceiveCount,
@@ -268,18 +263,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     const sqs = new SQSClient(localClientConfig(sqsEmulator.endpoint));
     keep({ close: async () => sqs.destroy() });
-    const queue = new SqsTaskQueue(
+    const queue = buildTaskQueue(
       sqs,
-      Object.fromEntries(TASK_TYPE_NAMES.map((t) => [t, sqsEmulator.urls[queueNameOf(t)] ?? ''])),
+      Object.fromEntries(types.names.map((t) => [t, sqsEmulator.urls[queueNameOf(t)] ?? ''])),
     );
-    const submit: SubmitPorts = {
-      tasks,
-      queue,
-      clock,
-      log,
-      args: { servers: Object.keys(servers), defaultServer },
-      onQueued: async (task) => void (await publishTaskUpdate(updates, task)),
-    };
+    const submit = buildSubmitPorts(
+      { tasks, queue, updates, clock, log, types },
+      { args: { servers: Object.keys(servers), defaultServer } },
+    );
 
     const chat = keep(
       await startWebhookReceiver({
@@ -301,47 +292,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
     });
 
-    const worker: WorkerPorts = {
-      tasks,
-      updates,
+    const chatNotifier = buildChatNotifier(
+      { fetch: doFetch, doc: tables.doc, clock, log },
+      { tasksTable: LOCAL_TABLES.tasks, defaultWebhookUrl: chat.url },
+    );
+    const worker = buildWorkerPorts({
       submit,
+      updates,
       artifacts,
       servers: async () => resolveServers(servers, credentials),
-      chat: new ChatNotifier({
-        fetch: doFetch,
-        limiter: new DynamoRateLimiter(doc, LOCAL_TABLES.tasks, clock),
-        log,
-        defaultWebhookUrl: chat.url,
-        allowedHosts: WECOM_WEBHOOK_HOSTS,
-      }),
-      requeueNotify: (task, delaySeconds, attempt) =>
-        queue.enqueue(
-          { taskId: task.taskId, taskType: task.taskType, kind: 'notify', attempt },
-          { delaySeconds },
-        ),
+      chat: chatNotifier,
+      queue,
       fetch: doFetch,
       clock,
       log,
-    };
-    const messages = new DynamoMessageStore(doc, LOCAL_TABLES.messages, clock);
-    const fanoutQueue = new SqsFanoutQueue(sqs, sqsEmulator.urls[FANOUT_QUEUE] ?? '');
-    const fanoutPorts: FanoutPorts = {
-      store,
-      pusher,
-      messages,
-      fanout: fanoutQueue,
-      artifacts,
-      frames,
-      clock,
-      log,
-      ...(options.inlineFanoutLimit !== undefined
-        ? { inlineLimit: options.inlineFanoutLimit }
-        : {}),
-    };
+    });
+    const messages = buildMessageStore(tables, LOCAL_TABLES.messages);
+    const fanoutQueue = buildFanoutQueue(sqs, sqsEmulator.urls[FANOUT_QUEUE] ?? '');
+    const fanoutPorts = buildFanoutPorts(
+      { store, pusher, messages, fanout: fanoutQueue, artifacts, clock, log },
+      { inlineLimit: options.inlineFanoutLimit },
+    );
+    const schedulePorts = buildSchedulePorts({ messages, fanout: fanoutQueue, clock });
     // One per execution environment, as each Lambda container has its own (a persistence layer
     // is configured by the first handler that uses it).
-    const newIdempotencyStore = () =>
-      new DynamoDBPersistenceLayer({ tableName: LOCAL_TABLES.idempotency, awsSdkV3Client: ddb });
+    const newIdempotencyStore = () => buildIdempotencyStore(ddb, LOCAL_TABLES.idempotency);
     const idempotencyStore = newIdempotencyStore();
     const sweeper = createConnectionSweeperHandler({
       store,
@@ -349,19 +324,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       log,
     });
     const scheduler = createSchedulerHandler({
-      schedule: { messages, fanout: fanoutQueue, clock },
+      schedule: schedulePorts,
       log,
       // Locally the sweep runs so often that it queues messages only once they are due.
       horizonMs: 0,
       recovery: { store: messages, everyMs: 10_000 },
     });
-    const announce = announcer({
-      updates,
-      chat: worker.chat,
-      requeueNotify: worker.requeueNotify,
-      log,
-    });
-    const reaperPorts = { tasks, queue, announce, clock, log };
+    const reaperPorts = buildReaperPorts({ tasks, queue, updates, chat: chatNotifier, clock, log });
     const { maxReaps, queuedDeadlineMs } = options.reaper ?? {};
     const taskReaper = createTaskReaperHandler({
       reaper: reaperPorts,
@@ -375,7 +344,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const wecomKeys = wecomKeysOf(wecom, 'local settings');
 
     const handlers: Record<FunctionName, LocalHandler> = {
-      wsAuthorizer: createAuthorizerHandler({ secret, log, now: () => clock.now() }),
+      wsAuthorizer: createAuthorizerHandler({ secret, oidc, log, now: () => clock.now() }),
       wsConnect: createConnectHandler({ store, log }),
       wsDisconnect: createDisconnectHandler({ store, log }),
       wsMessage: createMessageHandler({ store, log, clock, submit, pusher }),
@@ -383,6 +352,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         store,
         pusher,
         secret,
+        oidc,
         log,
         clock,
         submit,
@@ -396,7 +366,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       wecomCallback: createWecomCallbackHandler({
         keys: () => Promise.resolve(wecomKeys),
         submit,
-        commands: { servers: Object.keys(servers), defaultServer, aliases: DEFAULT_ALIASES },
+        // No aliases: the defaults of the task types (their `aliases`) and of status/help.
+        commands: { servers: Object.keys(servers), defaultServer },
         log,
         clock,
       }),
@@ -408,8 +379,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     for (const name of Object.keys(handlers) as FunctionName[]) {
       const handler = handlers[name];
+      const spec = FUNCTIONS[name];
       handlers[name] = (event) => {
-        const invocation = handler(event);
+        // A Lambda context per invocation, as Lambda gives one: its request id is in every log line.
+        const context = localLambdaContext(name, spec.timeoutSeconds, spec.memoryMb);
+        const invocation = handler(event, context);
         invocations.add(invocation);
         const done = () => void invocations.delete(invocation);
         invocation.then(done, done);
@@ -449,18 +423,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     keep({ close: () => fanoutPoller.stop() });
     // The fan-out queue lives in memory: what a previous run had handed on is queued again first.
     await createSchedulerHandler({
-      schedule: { messages, fanout: fanoutQueue, clock },
+      schedule: schedulePorts,
       log,
       horizonMs: 0,
       recovery: { store: messages, stuck: 'all' },
     })();
-    keep(every(options.scheduleSweepMs ?? 200, () => scheduler(), log));
+    // Timed runs get a Lambda context as the scheduled functions' do (their request ids in logs).
+    const timed = (name: FunctionName) =>
+      localLambdaContext(name, FUNCTIONS[name].timeoutSeconds, FUNCTIONS[name].memoryMb);
+    keep(
+      every(options.scheduleSweepMs ?? 200, () => scheduler(undefined, timed('scheduler')), log),
+    );
     if ((options.connectionSweepMs ?? 60_000) > 0) {
-      keep(every(options.connectionSweepMs ?? 60_000, () => sweeper(), log));
+      keep(
+        every(
+          options.connectionSweepMs ?? 60_000,
+          () => sweeper(undefined, timed('connectionSweeper')),
+          log,
+        ),
+      );
     }
 
     if (options.workers ?? true) {
-      const pollers = TASK_TYPE_NAMES.flatMap((taskType) => {
+      const pollers = types.names.flatMap((taskType) => {
         const spec = TASK_WORKERS[taskType];
         const timeoutSeconds = spec?.timeoutSeconds ?? 60;
         const name = queueNameOf(taskType);
@@ -508,7 +493,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Later runs re-queue tasks past their deadline (lost sends), as the stack's schedule does.
     await createTaskReaperHandler({ reaper: reaperPorts, log, options: { everything: true } })();
     const reaperMs = options.reaper?.intervalMs ?? 60_000;
-    if (reaperMs > 0) keep(every(reaperMs, () => taskReaper(), log));
+    if (reaperMs > 0) keep(every(reaperMs, () => taskReaper(undefined, timed('taskReaper')), log));
 
     return {
       wsUrl: gateway.url,

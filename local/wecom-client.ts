@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { WecomSettings } from '../lambdas/shared/wecom-config';
+import type { WecomSettings } from '../lambdas/config/wecom-config';
 import { signature, createWecomCipher } from '../src/wecom/crypto';
 import { parseEnvelope } from '../src/wecom/envelope';
 

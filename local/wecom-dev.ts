@@ -1,4 +1,4 @@
-import type { WecomSettings } from '../lambdas/shared/wecom-config';
+import type { WecomSettings } from '../lambdas/config/wecom-config';
 
 /**
  * The WeCom settings `npm start` and `npm run wecom` use when WECOM_* are unset: a dev token,

@@ -10,7 +10,7 @@ import { BROADCAST_SHARDS } from '../../src/connections/schema';
 import { DEFAULT_BATCH_SIZE, DEFAULT_INLINE_LIMIT } from '../../src/deliveries/deliver';
 import type { ServerFrame } from '../../src/push/frames';
 import { messageTo } from '../../src/push/notify';
-import type { PushReport } from '../../src/push/pusher';
+import type { PushReport } from '../../src/push/frame-pusher';
 import {
   type BenchContext,
   type CollectingLog,

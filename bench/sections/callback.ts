@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { type CallbackRequest, wecomCallbackRequest } from '../../local/wecom-client';
-import { wecomKeysOf } from '../../lambdas/shared/wecom-config';
+import { wecomKeysOf } from '../../lambdas/config/wecom-config';
 import { type CallbackKeys, type CallbackQuery, openCallback } from '../../src/wecom/callback';
 import { parseEnvelope } from '../../src/wecom/envelope';
 import { parseMessage } from '../../src/wecom/message';

@@ -7,7 +7,8 @@ import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { signToken } from '../../src/auth/token';
 import { silentLog } from '../../src/ports/log';
 import type { ServerFrame } from '../../src/push/frames';
-import { Pusher, type PushReport } from '../../src/push/pusher';
+import { ApiGatewayPusher } from '../../src/adapters/api-gateway/pusher';
+import type { PushReport } from '../../src/push/frame-pusher';
 import {
   type BenchContext,
   fmt,
@@ -148,7 +149,7 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     const bc = bareClient;
     // Diagnostic: the same Pusher code against the bare server, to split the pusher's own cost
     // from the gateway's (which delivers over real sockets in this same process).
-    const pusherToBare = new Pusher({
+    const pusherToBare = new ApiGatewayPusher({
       client: bc,
       store: rt.store,
       log: silentLog,

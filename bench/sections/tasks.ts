@@ -50,7 +50,7 @@ interface Final {
 }
 
 /**
- * An `http` observer connection (PROTOCOL.md: sees every task's updates). Records when each
+ * An `http` observer connection (docs/protocol.md: sees every task's updates). Records when each
  * task's terminal `task.update` arrived (monotonic ms, taken in the `message` event), keyed by
  * task id and, for chained tasks, by `child:<parentTaskId>`.
  */

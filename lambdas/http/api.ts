@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { Audience } from '../../src/connections/audience';
 import type { ConnectionStore } from '../../src/connections/store';
@@ -20,15 +21,19 @@ import {
   SWEEP_HORIZON_MS,
 } from '../../src/deliveries/schedule';
 import type { Pusher } from '../../src/push/pusher';
-import { requireAdmin } from '../shared/admin';
-import { authSecret } from '../shared/auth-secret';
-import { connectionStore, pusher } from '../shared/aws';
-import { errorResult, type HttpResult, json } from '../shared/http';
-import { header, type HttpEvent, httpEventSchema, jsonBody, pathParam } from '../shared/http-event';
-import { submitPorts } from '../shared/tasks';
-import { artifactStore, fanoutQueue, messageStore } from '../shared/messages';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
+import { requireAdmin } from '../edge/admin';
+import { authSecret } from '../config/auth-secret';
+import { oidcVerifier } from '../config/oidc';
+import type { OidcVerifier } from '../../src/auth/oidc';
+import { connectionStore, pusher } from '../composition/cloud/connections';
+import { type HttpResult, json } from '../edge/http';
+import { header, type HttpEvent, httpEventSchema, jsonBody, pathParam } from '../edge/http-event';
+import { submitPorts } from '../composition/cloud/submit';
+import { artifactStore, fanoutQueue, messageStore } from '../composition/cloud/messages';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import { httpErrorResult } from './error-response';
+import { type ApiRouteKey, httpRouteOf, type RouteHandlers } from './routes';
 
 /**
  * Largest push body accepted. Data that does not fit API Gateway's 128 KB WebSocket message
@@ -43,6 +48,8 @@ export interface ApiPorts {
   readonly store: ConnectionStore;
   readonly pusher: Pusher;
   readonly secret: () => Promise<string>;
+  /** The OIDC issuer admin tokens may also come from (docs/protocol.md: Identity providers). */
+  readonly oidc?: OidcVerifier | undefined;
   readonly log: Log;
   readonly clock?: Clock;
   readonly submit: SubmitPortsSource;
@@ -73,10 +80,20 @@ const pushBodySchema = z.strictObject({
 const scheduledIdSchema = z.string().regex(/^s_[0-9a-f-]{36}$/, 'not a scheduled message id');
 const deliveryIdSchema = z.string().regex(/^d_[0-9a-f-]{36}$/, 'not a delivery id');
 
-type Route = { auth: 'none' | 'admin'; run: (event: HttpEvent) => Promise<HttpResult> };
+/**
+ * A route's handler: the parsed event and the request's log in, the answer out. Authentication
+ * has happened by then, as the route table says (lambdas/http/routes.ts).
+ */
+export type RouteHandler = (event: HttpEvent, log: Log) => Promise<HttpResult>;
 
-/** The HTTP API routes of the `httpApi` function, keyed by API Gateway route key. */
-export function createApiHandler(ports: ApiPorts) {
+/**
+ * The handlers of the `httpApi` function: exactly one per route of the table it serves, so a
+ * route without a handler, or a handler without a route, does not compile.
+ */
+export type ApiRouteHandlers = RouteHandlers<'httpApi', RouteHandler>;
+
+/** The HTTP API's route handlers, keyed by API Gateway route key (`GET /tasks/{taskId}`). */
+export function createApiRoutes(ports: ApiPorts): ApiRouteHandlers {
   const clock = ports.clock ?? systemClock;
   const frames = frameFactory(clock, randomUUID);
 
@@ -106,101 +123,102 @@ export function createApiHandler(ports: ApiPorts) {
     });
   };
 
-  const routes: Record<string, Route> = {
-    'GET /healthz': { auth: 'none', run: async () => json(200, { status: 'ok' }) },
-    'POST /users/{userId}/messages': {
-      auth: 'admin',
-      run: (e) => push(e, { kind: 'user', userId: pathParam(e, 'userId', userIdSchema) }),
+  return {
+    'GET /healthz': async () => json(200, { status: 'ok' }),
+    'POST /users/{userId}/messages': (e) =>
+      push(e, { kind: 'user', userId: pathParam(e, 'userId', userIdSchema) }),
+    'POST /groups/{group}/messages': (e) =>
+      push(e, { kind: 'group', group: pathParam(e, 'group', groupSchema) }),
+    'POST /broadcast': (e) => push(e, { kind: 'all' }),
+    'GET /deliveries/{deliveryId}': async (e) => {
+      const id = pathParam(e, 'deliveryId', deliveryIdSchema);
+      const d = await ports.messages.getDelivery(id);
+      if (!d) throw notFound(`no delivery ${id}`);
+      const { frame: _frame, kind: _kind, ...progress } = d;
+      return json(200, progress);
     },
-    'POST /groups/{group}/messages': {
-      auth: 'admin',
-      run: (e) => push(e, { kind: 'group', group: pathParam(e, 'group', groupSchema) }),
+    'GET /scheduled/{scheduledId}': async (e) => {
+      const id = pathParam(e, 'scheduledId', scheduledIdSchema);
+      const s = await ports.messages.getScheduled(id);
+      if (!s) throw notFound(`no scheduled message ${id}`);
+      const { data: _data, dataKey: _key, kind: _kind, ...rest } = s;
+      return json(200, rest);
     },
-    'POST /broadcast': { auth: 'admin', run: (e) => push(e, { kind: 'all' }) },
-    'GET /deliveries/{deliveryId}': {
-      auth: 'admin',
-      run: async (e) => {
-        const id = pathParam(e, 'deliveryId', deliveryIdSchema);
-        const d = await ports.messages.getDelivery(id);
-        if (!d) throw notFound(`no delivery ${id}`);
-        const { frame: _frame, kind: _kind, ...progress } = d;
-        return json(200, progress);
-      },
+    'DELETE /scheduled/{scheduledId}': async (e) => {
+      const id = pathParam(e, 'scheduledId', scheduledIdSchema);
+      const cancelled = await cancelScheduled(ports, id);
+      return json(200, { scheduledId: cancelled.id, status: cancelled.state });
     },
-    'GET /scheduled/{scheduledId}': {
-      auth: 'admin',
-      run: async (e) => {
-        const id = pathParam(e, 'scheduledId', scheduledIdSchema);
-        const s = await ports.messages.getScheduled(id);
-        if (!s) throw notFound(`no scheduled message ${id}`);
-        const { data: _data, dataKey: _key, kind: _kind, ...rest } = s;
-        return json(200, rest);
-      },
+    'GET /users/{userId}/presence': async (e) => {
+      const userId = pathParam(e, 'userId', userIdSchema);
+      return json(200, { userId, connections: await ports.store.listUser(userId) });
     },
-    'DELETE /scheduled/{scheduledId}': {
-      auth: 'admin',
-      run: async (e) => {
-        const id = pathParam(e, 'scheduledId', scheduledIdSchema);
-        const cancelled = await cancelScheduled(ports, id);
-        return json(200, { scheduledId: cancelled.id, status: cancelled.state });
-      },
+    'GET /stats': async () => {
+      const [connections, tasks] = await Promise.all([
+        ports.store.countByClientType(),
+        submitPortsOf(ports.submit).tasks.countByStatus(),
+      ]);
+      return json(200, { connections, tasks });
     },
-    'GET /users/{userId}/presence': {
-      auth: 'admin',
-      run: async (e) => {
-        const userId = pathParam(e, 'userId', userIdSchema);
-        return json(200, { userId, connections: await ports.store.listUser(userId) });
-      },
-    },
-    'GET /stats': {
-      auth: 'admin',
-      run: async () => {
-        const [connections, tasks] = await Promise.all([
-          ports.store.countByClientType(),
-          submitPortsOf(ports.submit).tasks.countByStatus(),
-        ]);
-        return json(200, { connections, tasks });
-      },
-    },
-    'POST /tasks': {
-      auth: 'admin',
-      run: async (e) => {
-        const body = jsonBody(e, submitBodySchema, MAX_SUBMIT_BODY_BYTES);
-        const rawKey = header(e, 'idempotency-key');
-        const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
-        if (key && !key.success)
-          throw badRequest(key.error.issues[0]?.message ?? 'bad Idempotency-Key');
-        const { task } = await submitTask(submitPortsOf(ports.submit), {
+    'POST /tasks': async (e, log) => {
+      const body = jsonBody(e, submitBodySchema, MAX_SUBMIT_BODY_BYTES);
+      const rawKey = header(e, 'idempotency-key');
+      const key = rawKey === undefined ? undefined : idempotencyKeySchema.safeParse(rawKey);
+      if (key && !key.success)
+        throw badRequest(key.error.issues[0]?.message ?? 'bad Idempotency-Key');
+      const { task } = await submitTask(
+        { ...submitPortsOf(ports.submit), log },
+        {
           taskType: body.taskType,
           args: body.args,
           source: 'http',
           requester: body.userId ? { userId: body.userId } : {},
           ...(key?.success ? { dedupeKey: key.data } : {}),
-        });
-        return json(202, { taskId: task.taskId, status: task.status });
-      },
+        },
+      );
+      return json(202, { taskId: task.taskId, status: task.status });
     },
-    'GET /tasks/{taskId}': {
-      auth: 'admin',
-      run: async (e) => {
-        const taskId = pathParam(e, 'taskId', taskIdSchema);
-        const task = await submitPortsOf(ports.submit).tasks.get(taskId);
-        if (!task) throw notFound(`no task ${taskId}`);
-        return json(200, task);
-      },
+    'GET /tasks/{taskId}': async (e) => {
+      const taskId = pathParam(e, 'taskId', taskIdSchema);
+      const task = await submitPortsOf(ports.submit).tasks.get(taskId);
+      if (!task) throw notFound(`no task ${taskId}`);
+      return json(200, task);
     },
   };
+}
 
-  return async (raw: unknown): Promise<HttpResult> => {
+/**
+ * The `httpApi` function: finds the event's route in the route table, authenticates the caller
+ * as the table says, runs the route's handler, and answers any error through the HTTP error
+ * mapper. Every line it logs carries the request's keys (awsRequestId, route, requestId).
+ */
+export function createApiHandler(ports: ApiPorts) {
+  const clock = ports.clock ?? systemClock;
+  const routes = createApiRoutes(ports);
+
+  return async (raw: unknown, context?: Context): Promise<HttpResult> => {
     const event = httpEventSchema.parse(raw);
+    const log = invocationLog(ports.log, context, {
+      route: event.routeKey,
+      requestId: event.requestContext?.requestId,
+    });
     try {
-      // Own keys only: a route key such as `constructor` is no route.
-      const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
-      if (!route) throw notFound(`no route ${event.routeKey}`);
-      if (route.auth === 'admin') await requireAdmin(event, await ports.secret(), clock.now());
-      return await route.run(event);
+      const route = httpRouteOf(event.routeKey);
+      // The table's httpApi entries are exactly the keys of `routes` (ApiRouteHandlers).
+      if (route?.fn !== 'httpApi') throw notFound(`no route ${event.routeKey}`);
+      switch (route.auth) {
+        case 'public':
+          break;
+        case 'adminToken':
+          await requireAdmin(event, await ports.secret(), clock.now(), ports.oidc);
+          break;
+        case 'wecomSignature':
+          // This function holds no WeCom token (the stack refuses such a route as well).
+          throw new Error(`route ${event.routeKey} needs a WeCom signature check httpApi lacks`);
+      }
+      return await routes[event.routeKey as ApiRouteKey](event, log);
     } catch (e) {
-      return errorResult(e, ports.log, { routeKey: event.routeKey });
+      return httpErrorResult(e, log, { routeKey: event.routeKey });
     }
   };
 }
@@ -211,6 +229,7 @@ export const handler = lazyHandler(() =>
     store: connectionStore(),
     pusher: pusher(),
     secret: authSecret(),
+    oidc: oidcVerifier(),
     log: logger,
     submit: submitPorts,
     messages: messageStore(),

@@ -1,24 +1,27 @@
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { Clock } from '../../src/ports/clock';
 import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
-import { submitTask, type SubmitPorts } from '../../src/tasks/submit';
+import { submitTask, type SubmitPorts, taskTypesOf } from '../../src/tasks/submit';
 import { userIdSchema } from '../../src/names/names';
-import { isAppError } from '../../src/errors/app-error';
+import { notFound } from '../../src/errors/app-error';
 import { type CallbackKeys, openCallback, verifyUrl } from '../../src/wecom/callback';
-import { chatText } from '../../src/wecom/chat';
+import { chatText } from '../../src/wecom/chat-replies';
 import { type CommandOptions, helpText, parseCommand } from '../../src/wecom/commands';
 import { MAX_BODY_BYTES } from '../../src/wecom/envelope';
 import { WecomError } from '../../src/wecom/errors';
 import { parseMessage, type WecomInbound } from '../../src/wecom/message';
 import { type CallbackReply, SUCCESS_REPLY, textReply } from '../../src/wecom/reply';
 import { mayViewTask } from '../../src/wecom/task-access';
-import { errorResult, type HttpResult, text } from '../shared/http';
-import { bodyText, type HttpEvent, httpEventSchema } from '../shared/http-event';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
-import { submitPorts, taskConfig } from '../shared/tasks';
-import { wecomKeysSource } from '../shared/wecom-config';
+import { type HttpResult, text } from '../edge/http';
+import { bodyText, type HttpEvent, httpEventSchema } from '../edge/http-event';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import type { RouteHandlers, WecomRouteKey } from './routes';
+import { commandRefusal, wecomErrorAnswer } from './wecom-answer';
+import { submitPorts, taskConfig } from '../composition/cloud/submit';
+import { wecomKeysSource } from '../config/wecom-config';
 
 /** WeCom's callbacks are refused when their timestamp is further than this from our clock. */
 export const MAX_CLOCK_SKEW_SECONDS = 300;
@@ -27,7 +30,8 @@ export const MAX_CLOCK_SKEW_SECONDS = 300;
 export interface WecomCallbackPorts {
   readonly keys: () => Promise<CallbackKeys>;
   readonly submit: SubmitPorts;
-  readonly commands: CommandOptions;
+  /** How to read commands; the task types are the submit ports' (one registry for both). */
+  readonly commands: Omit<CommandOptions, 'types'>;
   readonly log: Log;
   readonly clock?: Clock;
 }
@@ -93,33 +97,38 @@ const asHttp = (reply: CallbackReply): HttpResult => ({
  */
 export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
   const clock = ports.clock ?? systemClock;
+  const types = taskTypesOf(ports.submit);
+  const commands: CommandOptions = { ...ports.commands, types };
 
-  async function answerText(inbound: WecomInbound): Promise<string | undefined> {
-    const command = parseCommand(inbound.text ?? '', ports.commands);
+  async function answerText(inbound: WecomInbound, log: Log): Promise<string | undefined> {
+    const command = parseCommand(inbound.text ?? '', commands);
     switch (command.kind) {
       case 'task': {
         const userId = userIdSchema.safeParse(inbound.fromUserId);
-        const submitted = await submitTask(ports.submit, {
-          taskType: command.taskType,
-          args: command.args,
-          source: 'wecom',
-          dedupeKey: inbound.dedupeKey,
-          requester: {
-            ...(userId.success ? { userId: userId.data } : {}),
-            wecom: {
-              userId: inbound.fromUserId,
-              ...(inbound.chatId ? { chatId: inbound.chatId } : {}),
-              ...(inbound.webhookUrl ? { webhookUrl: inbound.webhookUrl } : {}),
+        const submitted = await submitTask(
+          { ...ports.submit, log },
+          {
+            taskType: command.taskType,
+            args: command.args,
+            source: 'wecom',
+            dedupeKey: inbound.dedupeKey,
+            requester: {
+              ...(userId.success ? { userId: userId.data } : {}),
+              wecom: {
+                userId: inbound.fromUserId,
+                ...(inbound.chatId ? { chatId: inbound.chatId } : {}),
+                ...(inbound.webhookUrl ? { webhookUrl: inbound.webhookUrl } : {}),
+              },
             },
           },
-        }).catch((e: unknown) => {
-          // Arguments the command parser let through but the task type refuses (too many
-          // words, a word too long): the person gets the reason in the chat. A 4xx would only
-          // make WeCom retry the same message.
-          if (isAppError(e) && e.code === 'bad_request') return e.message;
-          throw e;
+        ).catch((e: unknown) => {
+          // Arguments the command parser let through but the task type refuses: the person
+          // gets the reason in the chat (the WeCom answer mapper, wecom-answer.ts).
+          const refusal = commandRefusal(e);
+          if (refusal === undefined) throw e;
+          return refusal;
         });
-        return typeof submitted === 'string' ? submitted : chatText.accepted(submitted.task);
+        return typeof submitted === 'string' ? submitted : chatText.accepted(submitted.task, types);
       }
       case 'status': {
         const task = await ports.submit.tasks.get(command.taskId);
@@ -136,12 +145,12 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
         return command.message;
       case 'help':
         return command.reason === 'unknown' && command.word
-          ? chatText.unknownWord(command.word, helpText(ports.commands))
-          : helpText(ports.commands);
+          ? chatText.unknownWord(command.word, helpText(commands))
+          : helpText(commands);
     }
   }
 
-  async function onPost(event: HttpEvent): Promise<HttpResult> {
+  async function onPost(event: HttpEvent, log: Log): Promise<HttpResult> {
     const query = readQuery(event, querySchema);
     checkFreshness(query.timestamp, clock.now());
     const body = bodyText(event);
@@ -156,7 +165,7 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
     );
     const inbound = parseMessage(opened.message);
     if (inbound.kind !== 'text') return asHttp(SUCCESS_REPLY);
-    const content = await answerText(inbound);
+    const content = await answerText(inbound, log);
     if (content === undefined) return asHttp(SUCCESS_REPLY);
     return asHttp(
       textReply({
@@ -184,12 +193,26 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
     return text(200, plain);
   }
 
-  return async (raw: unknown): Promise<HttpResult> => {
+  // One handler per route the table gives this function (lambdas/http/routes.ts).
+  const routes: RouteHandlers<'wecomCallback', typeof onPost> = {
+    'GET /wecom/callback': onGet,
+    'POST /wecom/callback': onPost,
+  };
+
+  return async (raw: unknown, context?: Context): Promise<HttpResult> => {
     const event = httpEventSchema.parse(raw);
+    const log = invocationLog(ports.log, context, {
+      route: event.routeKey,
+      requestId: event.requestContext?.requestId,
+    });
     try {
-      return event.routeKey.startsWith('GET ') ? await onGet(event) : await onPost(event);
+      const run = Object.hasOwn(routes, event.routeKey)
+        ? routes[event.routeKey as WecomRouteKey]
+        : undefined;
+      if (!run) throw notFound(`no route ${event.routeKey}`);
+      return await run(event, log);
     } catch (e) {
-      return errorResult(e, ports.log, { routeKey: event.routeKey });
+      return wecomErrorAnswer(e, log, { routeKey: event.routeKey });
     }
   };
 }

@@ -1,12 +1,12 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Log } from '../../src/ports/log';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
 import { failFromDeadLetter, type WorkerPorts } from '../../src/tasks/worker';
-import { lazyHandler } from '../shared/lazy';
-import { tryReadRecord } from '../shared/sqs-record';
-import { cloudWorkerPorts } from '../shared/workers';
-import { logger } from '../shared/logger';
-import { workMessageSchema } from './task-worker';
+import { lazyHandler } from '../runtime/lazy';
+import { tryReadRecord } from '../edge/sqs-record';
+import { workerPorts } from '../composition/cloud/workers';
+import { invocationLog, logger } from '../runtime/logger';
+import { workMessageSchema } from '../edge/work-message';
 
 /** Ports of the dead-letter handler. */
 export interface DeadLetterPorts {
@@ -20,13 +20,19 @@ export interface DeadLetterPorts {
  * audience and chat are told, so no accepted task ends silently.
  */
 export function createDeadLetterHandler(ports: DeadLetterPorts) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const failures: { itemIdentifier: string }[] = [];
     for (const record of event.Records) {
       const message = tryReadRecord(record, workMessageSchema);
+      // Every line about this record, the domain's included, names it and its task.
+      const log = invocationLog(ports.log, context, {
+        taskId: message?.taskId,
+        taskType: message?.taskType,
+        messageId: record.messageId,
+      });
       if (!message) {
         // Not a task message: nothing to mark; its body stays in this log line for a person.
-        ports.log.error('unreadable dead letter dropped', {
+        log.error('unreadable dead letter dropped', {
           messageId: record.messageId,
           body: record.body.slice(0, 2000),
         });
@@ -35,13 +41,13 @@ export function createDeadLetterHandler(ports: DeadLetterPorts) {
       try {
         // The DLQ's own receive count says nothing about the tries on the task queue.
         const outcome = await failFromDeadLetter(
-          ports.worker,
+          { ...ports.worker, log },
           message,
           TASK_QUEUE_SETTINGS.maxReceiveCount,
         );
-        ports.log.warn('dead letter handled', { taskId: message.taskId, outcome });
+        log.warn('dead letter handled', { taskId: message.taskId, outcome });
       } catch (e) {
-        ports.log.error('dead letter not handled; will retry', {
+        log.error('dead letter not handled; will retry', {
           taskId: message.taskId,
           error: e instanceof Error ? e.message : String(e),
         });
@@ -54,5 +60,5 @@ export function createDeadLetterHandler(ports: DeadLetterPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
-  createDeadLetterHandler({ worker: cloudWorkerPorts(), log: logger }),
+  createDeadLetterHandler({ worker: workerPorts(), log: logger }),
 );

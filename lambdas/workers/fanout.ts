@@ -2,18 +2,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { handleFanout, type FanoutPorts } from '../../src/deliveries/fanout';
 import type { FanoutMessage } from '../../src/deliveries/records';
-import { systemClock } from '../../src/ports/clock';
-import { frameFactory } from '../../src/push/frames';
-import { connectionStore, pusher } from '../shared/aws';
-import { lazyHandler } from '../shared/lazy';
-import { readRecord } from '../shared/sqs-record';
-import { logger } from '../shared/logger';
-import { artifactStore, fanoutQueue, messageStore } from '../shared/messages';
-import { idempotencyStore } from '../shared/workers';
+import { lazyHandler } from '../runtime/lazy';
+import { readRecord } from '../edge/sqs-record';
+import { invocationLog } from '../runtime/logger';
+import { fanoutPorts } from '../composition/cloud/messages';
+import { idempotencyStore } from '../composition/cloud/idempotency';
 
 /** A fan-out queue message body. */
 export const fanoutMessageSchema = z.discriminatedUnion('kind', [
@@ -47,18 +43,27 @@ export function createFanoutHandler(ports: FanoutWorkerPorts) {
     });
     if (context) config.registerLambdaContext(context);
     const batchOnce = makeIdempotent(
-      async (input: { key: string; message: FanoutMessage }) =>
-        handleFanout(ports.fanout, input.message),
-      { persistenceStore: ports.idempotencyStore, config },
+      // The ports come second: they carry the record's log; only the input is hashed.
+      async (input: { key: string; message: FanoutMessage }, fanout: FanoutPorts) =>
+        handleFanout(fanout, input.message),
+      { persistenceStore: ports.idempotencyStore, config, dataIndexArgument: 0 },
     );
     const processor = new BatchProcessor(EventType.SQS);
     const onRecord = async (record: SQSRecord) => {
       const message = readRecord(record, fanoutMessageSchema);
+      // Every line about this record, the domain's included, names what it delivers.
+      const log = invocationLog(ports.fanout.log, context, {
+        messageId: record.messageId,
+        ...(message.kind === 'batch'
+          ? { deliveryId: message.deliveryId, batch: message.batch }
+          : { scheduledId: message.scheduledId }),
+      });
+      const fanout: FanoutPorts = { ...ports.fanout, log };
       if (message.kind === 'batch') {
-        await batchOnce({ key: `${message.deliveryId}#${message.batch}`, message });
+        await batchOnce({ key: `${message.deliveryId}#${message.batch}`, message }, fanout);
       } else {
         // A scheduled send claims its record first, which makes a repeat a no-op.
-        await handleFanout(ports.fanout, message);
+        await handleFanout(fanout, message);
       }
     };
     return processPartialResponse(event, onRecord, processor, context ? { context } : undefined);
@@ -68,16 +73,7 @@ export function createFanoutHandler(ports: FanoutWorkerPorts) {
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
   createFanoutHandler({
-    fanout: {
-      store: connectionStore(),
-      pusher: pusher(),
-      messages: messageStore(),
-      fanout: fanoutQueue(),
-      artifacts: artifactStore(),
-      frames: frameFactory(systemClock, randomUUID),
-      clock: systemClock,
-      log: logger,
-    },
+    fanout: fanoutPorts(),
     idempotencyStore: idempotencyStore(),
   }),
 );

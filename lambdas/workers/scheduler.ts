@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import {
   recoverStuck,
   STUCK_AFTER,
@@ -7,11 +8,10 @@ import {
   type SchedulePorts,
   type UnsentScheduledStore,
 } from '../../src/deliveries/schedule';
-import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
-import { fanoutQueue, messageStore } from '../shared/messages';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import { messageStore, schedulePorts } from '../composition/cloud/messages';
 
 /** How the scheduler recovers handed-on messages that will never be sent. */
 export interface SchedulerRecovery {
@@ -42,7 +42,11 @@ export function createSchedulerHandler(ports: SchedulerPorts) {
   const horizonMs = ports.horizonMs ?? SWEEP_HORIZON_MS;
   // Kept across invocations of this environment, like any module state in Lambda.
   let lastRecovery = Number.NEGATIVE_INFINITY;
-  return async (): Promise<{ queued: number; recovered: number }> => {
+  return async (
+    _event?: unknown,
+    context?: Context,
+  ): Promise<{ queued: number; recovered: number }> => {
+    const log = invocationLog(ports.log, context, {});
     const queued = await sweepDue(ports.schedule, horizonMs);
     let recovered = 0;
     const recovery = ports.recovery;
@@ -55,18 +59,17 @@ export function createSchedulerHandler(ports: SchedulerPorts) {
         horizonMs,
       );
     }
-    if (queued > 0) ports.log.info('scheduled messages queued', { queued });
-    if (recovered > 0) ports.log.warn('stuck scheduled messages queued again', { recovered });
+    if (queued > 0) log.info('scheduled messages queued', { queued });
+    if (recovered > 0) log.warn('stuck scheduled messages queued again', { recovered });
     return { queued, recovered };
   };
 }
 
 /** Lambda entry point. */
-export const handler = lazyHandler(() => {
-  const messages = messageStore();
-  return createSchedulerHandler({
-    schedule: { messages, fanout: fanoutQueue(), clock: systemClock },
+export const handler = lazyHandler(() =>
+  createSchedulerHandler({
+    schedule: schedulePorts(),
     log: logger,
-    recovery: { store: messages },
-  });
-});
+    recovery: { store: messageStore() },
+  }),
+);

@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import type { Log } from '../../src/ports/log';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
 import {
@@ -12,19 +11,13 @@ import {
   type WorkMessage,
   type WorkOutcome,
 } from '../../src/tasks/worker';
-import { lazyHandler } from '../shared/lazy';
-import { readRecord } from '../shared/sqs-record';
-import { type Counters, noCounters, powertoolsCounters } from '../shared/metrics';
-import { logger } from '../shared/logger';
-import { cloudWorkerPorts, idempotencyStore } from '../shared/workers';
-
-/** A task-queue message body. */
-export const workMessageSchema = z.object({
-  taskId: z.string().min(1).max(128),
-  taskType: z.string().min(1).max(64),
-  kind: z.enum(['run', 'notify']).optional(),
-  attempt: z.number().int().min(0).max(1000).optional(),
-});
+import { lazyHandler } from '../runtime/lazy';
+import { readRecord } from '../edge/sqs-record';
+import { workMessageSchema } from '../edge/work-message';
+import { type Counters, noCounters, powertoolsCounters } from '../runtime/metrics';
+import { invocationLog, logger } from '../runtime/logger';
+import { idempotencyStore } from '../composition/cloud/idempotency';
+import { workerPorts } from '../composition/cloud/workers';
 
 /** Ports of the task worker. */
 export interface TaskWorkerPorts {
@@ -72,8 +65,9 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
     // task for the next delivery (or the reaper's) once its own deadline is past.
     if (context) config.registerLambdaContext(context);
     return makeIdempotent(
-      async (message: WorkMessage, delivery: Delivery): Promise<WorkOutcome> =>
-        handleWork(ports.worker, message, delivery),
+      // The worker ports come last: they carry the record's log; only the message is hashed.
+      async (message: WorkMessage, delivery: Delivery, worker: WorkerPorts): Promise<WorkOutcome> =>
+        handleWork(worker, message, delivery),
       { persistenceStore: ports.idempotencyStore, config, dataIndexArgument: 0 },
     );
   };
@@ -92,14 +86,21 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
     const processor = new BatchProcessor(EventType.SQS);
     const onRecord = async (record: SQSRecord) => {
       const message = readRecord(record, workMessageSchema);
+      // Every line about this record, the domain's included, names its task.
+      const log = invocationLog(ports.log, context, {
+        taskId: message.taskId,
+        taskType: message.taskType,
+        messageId: record.messageId,
+      });
+      const worker: WorkerPorts = { ...ports.worker, log };
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       const delivery: Delivery = { receiveCount, maxReceiveCount, signal, runningDeadlineMs };
       // Notifications repeat on purpose (rate limits), so only runs go through idempotency.
       const outcome =
         message.kind === 'notify'
-          ? await handleWork(ports.worker, message, delivery)
-          : await runOnce(message, delivery);
-      ports.log.debug('record handled', {
+          ? await handleWork(worker, message, delivery)
+          : await runOnce(message, delivery, worker);
+      log.debug('record handled', {
         taskId: message.taskId,
         outcome,
         messageId: record.messageId,
@@ -122,7 +123,7 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
   createTaskWorkerHandler({
-    worker: cloudWorkerPorts(),
+    worker: workerPorts(),
     idempotencyStore: idempotencyStore(),
     log: logger,
     counters: powertoolsCounters(),

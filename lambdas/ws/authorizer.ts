@@ -1,15 +1,24 @@
+import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { verifyToken } from '../../src/auth/token';
+import type { OidcVerifier } from '../../src/auth/oidc';
+import { verifyAnyToken } from '../../src/auth/verify';
 import { isAppError } from '../../src/errors/app-error';
 import type { Log } from '../../src/ports/log';
-import { authSecret } from '../shared/auth-secret';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
+import { authSecret } from '../config/auth-secret';
+import { oidcVerifier } from '../config/oidc';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
 
 const authorizerEventSchema = z.object({
   methodArn: z.string().check(z.minLength(1)),
   queryStringParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
-  requestContext: z.optional(z.object({ connectionId: z.optional(z.string()) })),
+  requestContext: z.optional(
+    z.object({
+      connectionId: z.optional(z.string()),
+      routeKey: z.optional(z.string()),
+      requestId: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** The IAM policy answer of a REQUEST authorizer, with the principal as context. */
@@ -25,6 +34,8 @@ export interface AuthorizerResult {
 /** Ports of the authorizer. */
 export interface AuthorizerPorts {
   readonly secret: () => Promise<string>;
+  /** The OIDC issuer trusted beside the secret (docs/protocol.md: Identity providers). */
+  readonly oidc?: OidcVerifier | undefined;
   readonly log: Log;
   readonly now?: () => Date;
 }
@@ -34,12 +45,22 @@ export interface AuthorizerPorts {
  * API Gateway answers with 401 and never calls $connect, so no record is written.
  */
 export function createAuthorizerHandler(ports: AuthorizerPorts) {
-  return async (event: unknown): Promise<AuthorizerResult> => {
+  return async (event: unknown, context?: Context): Promise<AuthorizerResult> => {
     const parsed = authorizerEventSchema.safeParse(event);
     if (!parsed.success) throw new Error('Unauthorized');
+    const request = parsed.data.requestContext;
+    const log = invocationLog(ports.log, context, {
+      route: request?.routeKey ?? '$connect',
+      connectionId: request?.connectionId,
+      requestId: request?.requestId,
+    });
     const token = parsed.data.queryStringParameters?.token;
     try {
-      const principal = await verifyToken(token, await ports.secret(), ports.now?.());
+      const principal = await verifyAnyToken(
+        token,
+        { secret: ports.secret, oidc: ports.oidc },
+        ports.now?.(),
+      );
       return {
         principalId: principal.userId,
         policyDocument: {
@@ -56,7 +77,7 @@ export function createAuthorizerHandler(ports: AuthorizerPorts) {
       };
     } catch (e) {
       if (!isAppError(e)) throw e;
-      ports.log.info('connection refused', {
+      log.info('connection refused', {
         reason: e.message,
         connectionId: parsed.data.requestContext?.connectionId,
       });
@@ -68,5 +89,5 @@ export function createAuthorizerHandler(ports: AuthorizerPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
-  createAuthorizerHandler({ secret: authSecret(), log: logger }),
+  createAuthorizerHandler({ secret: authSecret(), oidc: oidcVerifier(), log: logger }),
 );

@@ -1,11 +1,12 @@
+import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { ROLES } from '../../src/auth/token';
 import type { ConnectionStore } from '../../src/connections/store';
 import type { Log } from '../../src/ports/log';
-import { connectionStore } from '../shared/aws';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
-import { authorizerContextSchema, type WsResult, wsEventSchema } from '../shared/ws-event';
+import { connectionStore } from '../composition/cloud/connections';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import { authorizerContextSchema, type WsResult, wsEventSchema } from '../edge/ws-event';
 
 const rolesSchema = z.array(z.enum(ROLES));
 const groupsSchema = z.array(z.string());
@@ -18,8 +19,13 @@ export interface ConnectPorts {
 
 /** $connect: records the connection with the principal the authorizer verified. */
 export function createConnectHandler(ports: ConnectPorts) {
-  return async (event: unknown): Promise<WsResult> => {
+  return async (event: unknown, context?: Context): Promise<WsResult> => {
     const { requestContext } = wsEventSchema.parse(event);
+    const log = invocationLog(ports.log, context, {
+      route: requestContext.routeKey,
+      connectionId: requestContext.connectionId,
+      requestId: requestContext.requestId,
+    });
     // Only reachable through the authorizer; a missing context is a wiring fault, not bad input.
     const ctx = authorizerContextSchema.parse(requestContext.authorizer);
     const connection = await ports.store.add({
@@ -29,7 +35,7 @@ export function createConnectHandler(ports: ConnectPorts) {
       allowedGroups: groupsSchema.parse(JSON.parse(ctx.groups)),
       connectedAt: new Date(requestContext.connectedAt ?? Date.now()).toISOString(),
     });
-    ports.log.info('connected', {
+    log.info('connected', {
       connectionId: connection.connectionId,
       userId: connection.userId,
     });

@@ -1,9 +1,10 @@
+import type { Context } from 'aws-lambda';
 import type { ConnectionStore } from '../../src/connections/store';
 import type { Log } from '../../src/ports/log';
-import { connectionStore } from '../shared/aws';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
-import { type WsResult, wsEventSchema } from '../shared/ws-event';
+import { connectionStore } from '../composition/cloud/connections';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import { type WsResult, wsEventSchema } from '../edge/ws-event';
 
 /** Ports of the $disconnect handler. */
 export interface DisconnectPorts {
@@ -13,10 +14,15 @@ export interface DisconnectPorts {
 
 /** $disconnect: deletes every record of the connection (best effort by API Gateway; TTL backs it). */
 export function createDisconnectHandler(ports: DisconnectPorts) {
-  return async (event: unknown): Promise<WsResult> => {
+  return async (event: unknown, context?: Context): Promise<WsResult> => {
     const { requestContext } = wsEventSchema.parse(event);
+    const log = invocationLog(ports.log, context, {
+      route: requestContext.routeKey,
+      connectionId: requestContext.connectionId,
+      requestId: requestContext.requestId,
+    });
     const removed = await ports.store.remove(requestContext.connectionId);
-    ports.log.info('disconnected', { connectionId: requestContext.connectionId, removed });
+    log.info('disconnected', { connectionId: requestContext.connectionId, removed });
     return { statusCode: 200 };
   };
 }

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
 import type { ConnectionStore } from '../../src/connections/store';
-import { isAppError } from '../../src/errors/app-error';
 import type { Clock } from '../../src/ports/clock';
 import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
-import { errorFrame, frameFactory, type ServerFrame } from '../../src/push/frames';
+import { frameFactory, type ServerFrame } from '../../src/push/frames';
 import { parseClientFrame } from '../../src/ws/client-frames';
 import { handleClientFrame } from '../../src/ws/session';
 import type { Pusher } from '../../src/push/pusher';
 import { submitPortsOf, type SubmitPortsSource } from '../../src/tasks/submit';
-import { connectionStore, pusher } from '../shared/aws';
-import { submitPorts } from '../shared/tasks';
-import { lazyHandler } from '../shared/lazy';
-import { logger } from '../shared/logger';
-import { type WsResult, wsEventSchema } from '../shared/ws-event';
+import { connectionStore, pusher } from '../composition/cloud/connections';
+import { submitPorts } from '../composition/cloud/submit';
+import { lazyHandler } from '../runtime/lazy';
+import { invocationLog, logger } from '../runtime/logger';
+import { wsErrorFrame } from './error-frame';
+import { type WsResult, wsEventSchema } from '../edge/ws-event';
 
 /** Ports of the message routes. */
 export interface MessagePorts {
@@ -36,13 +37,18 @@ const reply = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.s
 export function createMessageHandler(ports: MessagePorts) {
   const clock = ports.clock ?? systemClock;
   const frames = frameFactory(clock, ports.newId ?? randomUUID);
-  return async (event: unknown): Promise<WsResult> => {
+  return async (event: unknown, context?: Context): Promise<WsResult> => {
     const { requestContext, body, isBase64Encoded } = wsEventSchema.parse(event);
     const connectionId = requestContext.connectionId;
+    const log = invocationLog(ports.log, context, {
+      route: requestContext.routeKey,
+      connectionId,
+      requestId: requestContext.requestId,
+    });
     const text = isBase64Encoded && body ? Buffer.from(body, 'base64').toString('utf8') : body;
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
-      return reply(errorFrame(frames, parsed.error.code, parsed.error.message, parsed.requestId));
+      return reply(wsErrorFrame(frames, parsed.error, log, { connectionId }, parsed.requestId));
     }
     const { frame } = parsed;
     try {
@@ -53,7 +59,7 @@ export function createMessageHandler(ports: MessagePorts) {
           ? {
               // A getter: task settings are read only when a client actually submits.
               get submit() {
-                return submitPortsOf(source);
+                return { ...submitPortsOf(source), log };
               },
               sendToConnection: async (f: ServerFrame) => {
                 const { outcome } = await pusher.post(connectionId, Buffer.from(JSON.stringify(f)));
@@ -69,18 +75,8 @@ export function createMessageHandler(ports: MessagePorts) {
       );
       return answer ? reply(answer) : { statusCode: 200 };
     } catch (e) {
-      if (isAppError(e)) {
-        return reply(errorFrame(frames, e.code, e.message, frame.requestId));
-      }
-      ports.log.error('message failed', {
-        connectionId,
-        action: frame.action,
-        error:
-          e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e),
-      });
-      return reply(
-        errorFrame(frames, 'internal', 'internal error; it has been logged', frame.requestId),
-      );
+      const where = { connectionId, action: frame.action };
+      return reply(wsErrorFrame(frames, e, log, where, frame.requestId));
     }
   };
 }

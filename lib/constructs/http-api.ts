@@ -1,10 +1,11 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName, HttpRouteSpec } from '../../lambdas/catalog';
+import type { FunctionName } from '../../lambdas/catalog';
+import { type HttpRoute, routeKeyOf } from '../../lambdas/http/routes';
 import { acknowledge } from '../nag';
 import type { ThrottleLimits } from '../stack-config';
 import type { FunctionMap } from './catalog-functions';
@@ -14,8 +15,8 @@ import { httpRouteAuthReason } from './http-route-auth';
 export interface TaskwireHttpApiProps {
   /** The catalog functions the routes integrate. */
   readonly functions: FunctionMap;
-  /** The routes (HTTP_ROUTES in lambdas/catalog.ts). */
-  readonly routes: readonly HttpRouteSpec[];
+  /** The routes, each with its auth (HTTP_ROUTES, the route table in lambdas/http/routes.ts). */
+  readonly routes: readonly HttpRoute[];
   readonly throttle: ThrottleLimits;
   /** Retention behaviour of the access log group. */
   readonly removalPolicy: RemovalPolicy;
@@ -55,7 +56,8 @@ export class TaskwireHttpApi extends Construct {
   public constructor(scope: Construct, id: string, props: TaskwireHttpApiProps) {
     super(scope, id);
     this.api = new apigwv2.HttpApi(this, 'Api', {
-      apiName: 'taskwire-http',
+      // Named after the stack, so two stages in one account tell their APIs apart.
+      apiName: `${Stack.of(this).stackName}-http`,
       description: 'Taskwire HTTP API: WeCom callback, push and admin routes',
       // The implicit default stage cannot take access-log settings; ours below can.
       createDefaultStage: false,
@@ -95,7 +97,7 @@ export class TaskwireHttpApi extends Construct {
 
     const routes = new Map<string, apigwv2.HttpRoute>();
     for (const spec of props.routes) {
-      const routeKey = `${spec.method} ${spec.path}`;
+      const routeKey = routeKeyOf(spec);
       if (routes.has(routeKey)) throw new Error(`HTTP_ROUTES lists ${routeKey} twice`);
       const fn = props.functions[spec.fn];
       const [route] = this.api.addRoutes({

@@ -1,19 +1,35 @@
-import type { FunctionSpec, HttpRouteSpec } from '../../lambdas/catalog';
+import type { FunctionSpec } from '../../lambdas/catalog';
+import {
+  type HttpRoute,
+  type HttpRouteAuth,
+  httpRouteOf,
+  type HttpRouteSpec,
+  routeKeyOf,
+} from '../../lambdas/http/routes';
 
 /**
- * Who authenticates an HTTP route, per PROTOCOL.md: HTTP API routes carry no API Gateway
+ * Who authenticates an HTTP route, per docs/protocol.md: HTTP API routes carry no API Gateway
  * authorizer, so this is the reason recorded with each route's nag APIG4 acknowledgement, and
- * the place that refuses a route whose function could not possibly check the caller.
+ * the place that refuses a route whose function could not possibly check the caller. The auth
+ * itself is the route table's (lambdas/http/routes.ts), the same entry the function's handler
+ * reads.
  */
 
-/** How an HTTP route authenticates its caller. */
-export type HttpRouteAuth = 'public' | 'wecomSignature' | 'adminToken';
+export type { HttpRouteAuth } from '../../lambdas/http/routes';
 
-/** Classifies a route by the contract: health is public, WeCom signs, everything else is admin. */
-export function httpRouteAuth(route: HttpRouteSpec): HttpRouteAuth {
-  if (route.path === '/healthz') return 'public';
-  if (route.path === '/wecom' || route.path.startsWith('/wecom/')) return 'wecomSignature';
-  return 'adminToken';
+/**
+ * A route's auth: a table entry's own, or else that of the table's entry for its route key.
+ * @throws Error when the table has no such route: a route nobody declared has no auth either
+ */
+export function httpRouteAuth(route: HttpRouteSpec | HttpRoute): HttpRouteAuth {
+  if ('auth' in route) return route.auth;
+  const entry = httpRouteOf(routeKeyOf(route));
+  if (!entry) {
+    throw new Error(
+      `HTTP route ${routeKeyOf(route)} is not in the route table (lambdas/http/routes.ts)`,
+    );
+  }
+  return entry.auth;
 }
 
 /**
@@ -21,8 +37,8 @@ export function httpRouteAuth(route: HttpRouteSpec): HttpRouteAuth {
  * check the caller (`authSecret` for admin routes, `wecomSecret` for WeCom callbacks): the route
  * would be open, so the acknowledgement would be a lie.
  */
-export function httpRouteAuthReason(route: HttpRouteSpec, fn: FunctionSpec): string {
-  const name = `${route.method} ${route.path}`;
+export function httpRouteAuthReason(route: HttpRouteSpec | HttpRoute, fn: FunctionSpec): string {
+  const name = routeKeyOf(route);
   switch (httpRouteAuth(route)) {
     case 'public':
       return `${name} is public by contract: a liveness probe that reads no data.`;

@@ -41,6 +41,8 @@ export interface NeedResources {
   readonly taskSettings: SettingsEnvironment | undefined;
   /** Chat settings from context (possibly empty: both are optional). */
   readonly chatSettings: SettingsEnvironment;
+  /** The trusted OIDC issuer (`TASKWIRE_OIDC`), or empty for HS256 only. */
+  readonly identitySettings: SettingsEnvironment;
 }
 
 /** Grants one need to one function. */
@@ -75,7 +77,11 @@ export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
     r.artifacts.grantPutAndGet(fn);
     fn.addEnvironment(ENV.artifactsBucket, r.artifacts.bucket.bucketName);
   },
-  authSecret: (fn, r) => grantSecret(fn, r.authSecret, ENV.authSecretArn),
+  // Whoever verifies tokens with the secret also trusts the OIDC issuer, when there is one.
+  authSecret: (fn, r) => {
+    grantSecret(fn, r.authSecret, ENV.authSecretArn);
+    addSettings(fn, r.identitySettings);
+  },
   wecomSecret: (fn, r) => grantSecret(fn, r.wecomSecret, ENV.wecomSecretArn),
   downloadCredentials: (fn, r) =>
     grantSecret(fn, r.downloadCredentials, ENV.downloadCredentialsArn),

@@ -37,10 +37,10 @@ export const FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
  */
 /** The SDK's default credential chain, replaced in Lambda bundles by an env-only provider. */
 export const SDK_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
-/** The env-only stand-in (lambdas/shared/lambda-credentials.ts), as an absolute path. */
+/** The env-only stand-in (lambdas/runtime/lambda-credentials.ts), as an absolute path. */
 export const LAMBDA_CREDENTIALS_MODULE = path.resolve(
   __dirname,
-  '../../lambdas/shared/lambda-credentials.ts',
+  '../../lambdas/runtime/lambda-credentials.ts',
 );
 
 export class TaskwireFunction extends Construct implements iam.IGrantable {

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -88,7 +88,8 @@ export class TaskwireWebSocketApi extends Construct implements ConnectionsManage
     this.stageName = props.stageName;
 
     this.api = new apigwv2.WebSocketApi(this, 'Api', {
-      apiName: 'taskwire-ws',
+      // Named after the stack, so two stages in one account tell their APIs apart.
+      apiName: `${Stack.of(this).stackName}-ws`,
       description: 'Taskwire WebSocket API: clients connect with ?token=, frames route on action',
       routeSelectionExpression: '$request.body.action',
     });
@@ -168,6 +169,10 @@ export class TaskwireWebSocketApi extends Construct implements ConnectionsManage
     const stack = Stack.of(this);
     const resources = MANAGEMENT_METHODS.map((method) =>
       stack.formatArn({
+        // A partition reference even where CDK would write a literal
+        // (@aws-cdk/core:enablePartitionLiterals): the grant, and the nag acknowledgement
+        // flattened from it, read the same whether or not the stack's region is known at synth.
+        partition: Aws.PARTITION,
         service: 'execute-api',
         resource: this.api.apiId,
         resourceName: `${this.stageName}/${method}/@connections/*`,

@@ -1,26 +1,8 @@
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import * as z from 'zod/mini';
 import { unauthorized } from '../errors/app-error';
-import { groupSchema, userIdSchema } from '../names/names';
+import { type Principal, principalFromClaims, type Role, TASKWIRE_CLAIMS } from './claims';
 
-/** Roles a token can grant. */
-export const ROLES = ['client', 'worker', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who is calling, as a verified token says. */
-export interface Principal {
-  readonly userId: string;
-  readonly roles: readonly Role[];
-  /** Groups the principal may join; `*` means any. */
-  readonly groups: readonly string[];
-}
-
-const claimsSchema = z.object({
-  sub: userIdSchema,
-  exp: z.number(),
-  roles: z.optional(z.array(z.enum(ROLES))),
-  groups: z.optional(z.array(z.union([z.literal('*'), groupSchema]))),
-});
+export { type Principal, ROLES, type Role } from './claims';
 
 const ALGORITHM = 'HS256';
 /** A signing secret shorter than this is refused at start: HS256 is only as strong as its key. */
@@ -31,7 +13,7 @@ const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 /**
  * Verifies an HS256 token and returns its principal.
  * @throws AppError `unauthorized` when the token is missing, malformed, wrongly signed, expired
- *   or has claims outside the contract (PROTOCOL.md: sub and exp required).
+ *   or has claims outside the contract (docs/protocol.md: sub and exp required).
  */
 export async function verifyToken(
   token: string | undefined,
@@ -39,7 +21,7 @@ export async function verifyToken(
   now: Date = new Date(),
 ): Promise<Principal> {
   if (!token) throw unauthorized('missing token');
-  let payload: unknown;
+  let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, keyOf(secret), {
       algorithms: [ALGORITHM],
@@ -50,13 +32,7 @@ export async function verifyToken(
     if (e instanceof joseErrors.JWTExpired) throw unauthorized('token expired');
     throw unauthorized('invalid token');
   }
-  const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw unauthorized('invalid token claims');
-  return {
-    userId: claims.data.sub,
-    roles: claims.data.roles ?? ['client'],
-    groups: claims.data.groups ?? [],
-  };
+  return principalFromClaims(payload, TASKWIRE_CLAIMS);
 }
 
 /** What to put in a new token. */

@@ -4,7 +4,7 @@ import { describeAudience } from '../connections/audience';
 import type { ConnectionStore } from '../connections/store';
 import type { Clock } from '../ports/clock';
 import type { ServerFrame } from '../push/frames';
-import type { Pusher, PushReport } from '../push/pusher';
+import type { FramePusher, PushReport } from '../push/frame-pusher';
 import type { FanoutMessage, FanoutQueue, MessageStore } from './records';
 
 /** Audiences up to this size are pushed within the request (about a second at local speeds). */
@@ -17,7 +17,7 @@ const DELIVERY_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** What delivering needs. */
 export interface DeliverPorts {
   readonly store: ConnectionStore;
-  readonly pusher: Pusher;
+  readonly pusher: FramePusher;
   readonly messages: MessageStore;
   readonly fanout: FanoutQueue;
   readonly clock: Clock;

@@ -12,34 +12,59 @@ export type ErrorCode =
   | 'conflict'
   | 'internal';
 
-const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  unknown_action: 400,
-  internal: 500,
-};
+/** Every ErrorCode, so each transport's mapper can be checked against all of them. */
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'bad_request',
+  'unknown_action',
+  'forbidden',
+  'unauthorized',
+  'too_large',
+  'not_found',
+  'conflict',
+  'internal',
+];
+
+/** Options of an AppError; a code outside {@link ErrorCode} must say which kind it is. */
+export interface AppErrorOptions {
+  readonly cause?: unknown;
+  /** The general code this error falls under (default: its own code). */
+  readonly kind?: ErrorCode;
+}
 
 /**
- * An error the domain raises on purpose: it has a code and a message that is safe to show the
- * caller. Anything else that escapes a handler is a fault of ours and is answered as `internal`
- * without detail.
+ * The options argument of `new AppError(code, …)`: optional for a general code, required (with
+ * a `kind`) for a code of its own such as WeCom's `bad_signature`. Not distributive on purpose:
+ * a union of codes that is not all general must give a kind.
  */
-export class AppError extends Error {
-  public readonly code: ErrorCode;
+type OptionsFor<C extends string> = [C] extends [ErrorCode]
+  ? [options?: AppErrorOptions]
+  : [options: AppErrorOptions & { readonly kind: ErrorCode }];
 
-  public constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * The base of every error the domain raises on purpose: it has a stable `code` and a message
+ * that is safe to show the caller. Anything else that escapes a handler is a fault of ours and
+ * is answered as `internal` without detail.
+ *
+ * No transport appears here: `kind` says what kind of failure it is (one of the general
+ * codes), and each transport's edge maps kinds to its own answer (an HTTP status in
+ * lambdas/http/error-response.ts, an error frame in lambdas/ws/error-frame.ts, the WeCom answer
+ * in lambdas/http/wecom-answer.ts). A specialised error, such as WeCom's `WecomError`, keeps
+ * its own codes and names the kind they fall under.
+ *
+ * @typeParam C the codes this error may carry (the general ones by default)
+ */
+export class AppError<C extends string = ErrorCode> extends Error {
+  /** Machine-readable, stable across releases; what the caller sees. */
+  public readonly code: C;
+  /** The general code this error falls under: what transports map (equals `code` when general). */
+  public readonly kind: ErrorCode;
+
+  public constructor(code: C, message: string, ...[options]: OptionsFor<C>) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-  }
-
-  /** The HTTP status this error maps to. */
-  public get status(): number {
-    return HTTP_STATUS[this.code];
+    // A general code is its own kind; OptionsFor makes every other code name one.
+    this.kind = options?.kind ?? (code as string as ErrorCode);
   }
 }
 
@@ -50,5 +75,11 @@ export const unauthorized = (message: string): AppError => new AppError('unautho
 export const notFound = (message: string): AppError => new AppError('not_found', message);
 export const tooLarge = (message: string): AppError => new AppError('too_large', message);
 
-/** Narrows an unknown throwable to an AppError. */
-export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+/** Narrows an unknown throwable to an AppError of any code (WeCom's included). */
+export const isAppError = (e: unknown): e is AppError<string> => e instanceof AppError;
+
+/**
+ * What every transport tells a caller about a fault of ours: nothing of it. The fault itself,
+ * stack and all, goes to the log.
+ */
+export const INTERNAL_ERROR_MESSAGE = 'internal error; it has been logged';

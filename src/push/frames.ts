@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../ports/clock';
 
-/** Every frame the server sends carries these (PROTOCOL.md). */
+/** Every frame the server sends carries these (docs/protocol.md). */
 export interface FrameEnvelope {
   readonly type: string;
   readonly id: string;
@@ -23,7 +23,7 @@ export function frameFactory(clock: Clock, newId: () => string = randomUUID): Fr
   };
 }
 
-/** An `error` frame (PROTOCOL.md: code, message, requestId when the client sent one). */
+/** An `error` frame (docs/protocol.md: code, message, requestId when the client sent one). */
 export function errorFrame(
   frames: FrameFactory,
   code: string,

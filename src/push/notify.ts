@@ -1,7 +1,7 @@
 import type { Audience } from '../connections/audience';
 import type { FrameFactory, ServerFrame } from './frames';
 
-/** The `to` field of a `message` frame (PROTOCOL.md). */
+/** The `to` field of a `message` frame (docs/protocol.md). */
 export type MessageTo = { user: string } | { group: string } | { all: true };
 
 /** What a service sends. */

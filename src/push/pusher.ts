@@ -1,37 +1,16 @@
-import {
-  type ApiGatewayManagementApiClient,
-  GetConnectionCommand,
-  GoneException,
-  LimitExceededException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Audience } from '../connections/audience';
 import { describeAudience } from '../connections/audience';
 import type { ConnectionStore } from '../connections/store';
 import type { Log } from '../ports/log';
 import { forEachBounded } from './concurrency';
+import type { ConnectionPoster } from './connection-poster';
+import type { FramePusher, PostOutcome, PushReport } from './frame-pusher';
 import type { ServerFrame } from './frames';
-
-/** What happened to one push. */
-export interface PushReport {
-  /** Connections a post was attempted to. */
-  readonly attempted: number;
-  /** Connections that accepted the frame. */
-  readonly delivered: number;
-  /** Connections API Gateway answered 410 Gone for; their records were deleted. */
-  readonly gone: number;
-  /** Connections that could not be reached for another reason (after retries). */
-  readonly failed: number;
-  /** Posts repeated after a 429 (LimitExceeded). */
-  readonly retried: number;
-}
-
-/** Outcome of posting to one connection. */
-export type PostOutcome = 'delivered' | 'gone' | 'failed';
 
 /** Options of {@link Pusher}. */
 export interface PusherOptions {
-  readonly client: ApiGatewayManagementApiClient;
+  /** The gateway's connections (src/adapters/api-gateway/ in the cloud and locally). */
+  readonly poster: ConnectionPoster;
   readonly store: ConnectionStore;
   readonly log: Log;
   /** Posts in flight at once per push (default 50). */
@@ -47,20 +26,14 @@ export interface PusherOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const isThrottle = (e: unknown): boolean =>
-  e instanceof LimitExceededException ||
-  (typeof e === 'object' &&
-    e !== null &&
-    '$metadata' in e &&
-    (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 429);
-
 /**
- * Sends frames to connections through the API Gateway Management API. One unreachable
- * connection never stops a fan-out: 410 Gone deletes that connection's records, 429 is retried
- * with backoff and jitter, anything else is counted as failed and logged.
+ * The push engine: sends frames to connections through a {@link ConnectionPoster}. One
+ * unreachable connection never stops a fan-out: a gone connection's records are deleted, a
+ * throttled post is retried with backoff and jitter, anything else is counted as failed and
+ * logged.
  */
-export class Pusher {
-  private readonly client: ApiGatewayManagementApiClient;
+export class Pusher implements FramePusher {
+  private readonly poster: ConnectionPoster;
   private readonly store: ConnectionStore;
   private readonly log: Log;
   private readonly concurrency: number;
@@ -70,7 +43,7 @@ export class Pusher {
   private readonly random: () => number;
 
   public constructor(options: PusherOptions) {
-    this.client = options.client;
+    this.poster = options.poster;
     this.store = options.store;
     this.log = options.log;
     this.concurrency = options.concurrency ?? 50;
@@ -113,41 +86,31 @@ export class Pusher {
     data: Uint8Array,
   ): Promise<{ outcome: PostOutcome; retries: number }> {
     for (let attempt = 0; ; attempt++) {
-      try {
-        await this.client.send(
-          new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }),
-        );
-        return { outcome: 'delivered', retries: attempt };
-      } catch (e) {
-        if (e instanceof GoneException) {
-          await this.forget(connectionId);
-          return { outcome: 'gone', retries: attempt };
-        }
-        if (isThrottle(e) && attempt < this.maxRetries) {
-          // Full jitter: spreads the retries of a large fan-out instead of bunching them.
-          await this.sleep(this.random() * this.backoffMs * 2 ** attempt);
-          continue;
-        }
-        this.log.error('post to connection failed', {
-          connectionId,
-          error: e instanceof Error ? e.name : String(e),
-          message: e instanceof Error ? e.message : undefined,
-          attempts: attempt + 1,
-        });
-        return { outcome: 'failed', retries: attempt };
+      const sent = await this.poster.post(connectionId, data);
+      if (sent.result === 'delivered') return { outcome: 'delivered', retries: attempt };
+      if (sent.result === 'gone') {
+        await this.forget(connectionId);
+        return { outcome: 'gone', retries: attempt };
       }
+      if (sent.result === 'throttled' && attempt < this.maxRetries) {
+        // Full jitter: spreads the retries of a large fan-out instead of bunching them.
+        await this.sleep(this.random() * this.backoffMs * 2 ** attempt);
+        continue;
+      }
+      const e = sent.error;
+      this.log.error('post to connection failed', {
+        connectionId,
+        error: e instanceof Error ? e.name : String(e),
+        message: e instanceof Error ? e.message : undefined,
+        attempts: attempt + 1,
+      });
+      return { outcome: 'failed', retries: attempt };
     }
   }
 
-  /** True when API Gateway answers GetConnection with 410 Gone. */
-  public async isGone(connectionId: string): Promise<boolean> {
-    try {
-      await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
-      return false;
-    } catch (e) {
-      if (e instanceof GoneException) return true;
-      throw e;
-    }
+  /** True when the gateway no longer knows the connection. */
+  public isGone(connectionId: string): Promise<boolean> {
+    return this.poster.isGone(connectionId);
   }
 
   private async forget(connectionId: string): Promise<void> {

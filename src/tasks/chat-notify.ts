@@ -1,4 +1,5 @@
-import type { ChatNotifier } from '../chat/chat-notifier';
+import type { TaskTypeLookup } from '../wecom/chat-message';
+import type { ChatNotifier } from '../wecom/chat-notifier';
 import type { Log } from '../ports/log';
 import type { Task } from './task';
 
@@ -14,6 +15,8 @@ export interface ChatPorts {
   /** Puts a notify message back on the task's queue after a delay (rate limit, failed post). */
   readonly requeueNotify: (task: Task, delaySeconds: number, attempt: number) => Promise<void>;
   readonly log: Log;
+  /** The task types, for their chat lines; the reaper, which runs none, passes none. */
+  readonly types?: TaskTypeLookup;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface ChatPorts {
  * limit, failed post) until {@link MAX_CHAT_ATTEMPTS}.
  */
 export async function notifyChat(ports: ChatPorts, task: Task, attempt = 0): Promise<void> {
-  const outcome = await ports.chat.notify(task);
+  const outcome = await ports.chat.notify(task, ports.types);
   if (outcome.kind === 'later' && attempt >= MAX_CHAT_ATTEMPTS) {
     // The task's result stays on its record and went out on WebSocket; only the chat misses it.
     ports.log.error('chat notification given up', {

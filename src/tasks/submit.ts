@@ -2,7 +2,7 @@ import { badRequest } from '../errors/app-error';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
 import { assertJsonDepth } from '../push/json-depth';
-import { readTaskArgs, taskTypeOf } from './registry';
+import { readTaskArgs, TASK_REGISTRY, type TaskRegistry } from './registry';
 import { TASK_TTL_SECONDS, type Requester, type Task, type TaskSource } from './task';
 import { dedupedTaskId, newTaskId } from './task-id';
 import type { TaskQueue } from './task-queue';
@@ -23,6 +23,8 @@ export interface SubmitPorts {
   readonly clock: Clock;
   readonly log: Log;
   readonly args: ArgsContext;
+  /** The task types submits may name and the worker runs (default: the shipped ones). */
+  readonly types?: TaskRegistry;
   /**
    * Called once a new task is recorded, before it is queued (so before any worker can report
    * on it). Best effort: a failure is logged and the task is queued all the same.
@@ -31,6 +33,10 @@ export interface SubmitPorts {
   /** Called once a new task is queued, to push its `queued` update to the audience. */
   readonly onQueued?: (task: Task) => Promise<void>;
 }
+
+/** The task types of submit ports. */
+export const taskTypesOf = (ports: Pick<SubmitPorts, 'types'>): TaskRegistry =>
+  ports.types ?? TASK_REGISTRY;
 
 /**
  * Submit ports, or a getter that builds them on first use: task settings are then read only
@@ -98,7 +104,7 @@ export interface Submitted {
 export async function submitTask(ports: SubmitPorts, request: SubmitRequest): Promise<Submitted> {
   // First: zod and the task record's marshalling recurse.
   assertJsonDepth(request.args, 'args');
-  const spec = taskTypeOf(request.taskType);
+  const spec = taskTypesOf(ports).get(request.taskType);
   refuseChainOnlyArgs(spec, request);
   const args = readTaskArgs(spec, request.args, ports.args);
   const now = ports.clock.now();

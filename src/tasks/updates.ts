@@ -2,11 +2,11 @@ import type { Audience } from '../connections/audience';
 import type { ConnectionStore } from '../connections/store';
 import type { FrameFactory, ServerFrame } from '../push/frames';
 import { unionRecipients } from '../push/audiences';
-import type { Pusher, PushReport } from '../push/pusher';
+import type { FramePusher, PushReport } from '../push/frame-pusher';
 import type { Task } from './task';
 
 /**
- * Connections registered with this clientType observe every task (PROTOCOL.md: `http`
+ * Connections registered with this clientType observe every task (docs/protocol.md: `http`
  * observers, the role the HTTP bridge had in the design this replaces).
  */
 export const OBSERVER_CLIENT_TYPE = 'http';
@@ -33,7 +33,7 @@ export function taskUpdateFrame(frames: FrameFactory, task: Task): ServerFrame {
 
 /** What publishing task updates needs. */
 export interface TaskUpdatePorts {
-  readonly pusher: Pusher;
+  readonly pusher: FramePusher;
   readonly store: ConnectionStore;
   readonly frames: FrameFactory;
 }

@@ -1,15 +1,14 @@
 import type { ArtifactStore } from '../artifacts/artifact-store';
-import type { ChatNotifier } from '../chat/chat-notifier';
+import type { ChatNotifier } from '../wecom/chat-notifier';
 import { isAppError } from '../errors/app-error';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
-import { taskTypeOf } from './registry';
-import { submitTask, type SubmitPorts } from './submit';
+import { submitTask, type SubmitPorts, taskTypesOf } from './submit';
 import { isTerminal, type Task } from './task';
 import type { TaskMessage } from './task-queue';
 import type { TaskStore } from './task-store';
 import { PermanentTaskError, type ResolvedServer, type TaskRunContext } from './types/task-type';
-import { notifyChat } from './chat-notify';
+import { type ChatPorts, notifyChat } from './chat-notify';
 import { publishTaskUpdate, type TaskUpdatePorts } from './updates';
 
 export { MAX_CHAT_ATTEMPTS } from './chat-notify';
@@ -75,7 +74,7 @@ export async function handleWork(
     return 'skipped';
   }
   if (message.kind === 'notify') {
-    await notifyChat(ports, task, message.attempt ?? 1);
+    await notifyChat(chatPortsOf(ports), task, message.attempt ?? 1);
     return 'notified';
   }
   if (isTerminal(task.status)) return 'skipped';
@@ -92,7 +91,8 @@ export async function handleWork(
   if (!running) return 'skipped';
   await announce(ports, running);
 
-  const spec = taskTypeOf(running.taskType);
+  // The types this worker submits are the ones it runs: one registry for both.
+  const spec = taskTypesOf(ports.submit).get(running.taskType);
   let result: unknown;
   try {
     const context = runContext(ports, running, delivery.signal, await ports.servers());
@@ -149,9 +149,15 @@ async function finish(
   if (!done) return undefined;
   ports.log.info(`task ${done.status}`, { taskId, taskType: done.taskType, error: done.error });
   await announce(ports, done);
-  await notifyChat(ports, done);
+  await notifyChat(chatPortsOf(ports), done);
   return done;
 }
+
+/** The chat renders with the types this worker runs (their summary and result lines). */
+const chatPortsOf = (ports: WorkerPorts): ChatPorts => ({
+  ...ports,
+  types: taskTypesOf(ports.submit),
+});
 
 async function announce(ports: WorkerPorts, task: Task): Promise<void> {
   const report = await publishTaskUpdate(ports.updates, task);

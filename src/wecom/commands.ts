@@ -1,46 +1,52 @@
 /**
- * Chat text → Taskwire command (PROTOCOL.md, "WeCom"): the first word names the task type
- * (case-insensitive, with aliases such as 下载 → download), the rest are its arguments.
+ * Chat text → Taskwire command (docs/protocol.md, "Commands"): the first word names a task type
+ * of the registry or one of the chat's own commands (`status`, `help`), case-insensitively and
+ * through aliases such as 下载 → download; the rest are its arguments, read by the task type's
+ * own grammar.
  *
- * Never throws: whatever a user types gets a command, a help answer or an error with the usage
- * line, because a chat user cannot read a stack trace and WeCom would retry a failed callback.
+ * Never throws for what a user types: whatever it is gets a command, a help answer or an error
+ * with the usage line, because a chat user cannot read a stack trace and WeCom would retry a
+ * failed callback.
  */
+import { isAppError } from '../errors/app-error';
+import { TASK_REGISTRY, type TaskRegistry } from '../tasks/registry';
+import { type TaskTypeSpec, withUsage } from '../tasks/types/task-type';
 
-/** Canonical command words. */
-export type CommandWord = 'download' | 'logic' | 'status' | 'help';
+/** The chat's own commands: not task types, so the registry has no say in them. */
+export type FixedCommandWord = 'status' | 'help';
 
-const COMMAND_WORDS: ReadonlySet<string> = new Set<CommandWord>([
-  'download',
-  'logic',
-  'status',
-  'help',
-]);
-
-/** Default aliases (Chinese words the chat users type). Spread it to extend rather than replace. */
-export const DEFAULT_ALIASES: Readonly<Record<string, CommandWord>> = {
-  下载: 'download',
-  分析: 'logic',
-  状态: 'status',
-  帮助: 'help',
-};
-
-/** Usage lines, shown in help and in every argument error. */
-export const USAGE: Readonly<Record<CommandWord, string>> = {
-  download: 'download [boxId] <dsNumber> [server]',
-  logic: 'logic <args…>',
+/** Usage lines of the fixed commands. */
+export const FIXED_USAGE: Readonly<Record<FixedCommandWord, string>> = {
   status: 'status <taskId>',
   help: 'help',
 };
 
+/** The help line of each fixed command (after its usage line). */
+const FIXED_SUMMARY: Readonly<Record<FixedCommandWord, string>> = {
+  status: '查询任务 / task status',
+  help: '帮助 / this help',
+};
+
+/** Default aliases of the fixed commands. */
+const FIXED_ALIASES: Readonly<Record<string, FixedCommandWord>> = { 状态: 'status', 帮助: 'help' };
+
+const isFixedWord = (word: string): word is FixedCommandWord => Object.hasOwn(FIXED_USAGE, word);
+
 /**
- * dsNumber and boxId: ASCII letters, digits, `_` and `-`, 1-64 characters. They end up in a
- * download URL path and in storage keys, so nothing that could traverse (`/`, `.`) or need
- * escaping is allowed; real values are short alphanumeric ids.
+ * The default aliases of a registry: each task type's own (`aliases` on the type), then the
+ * fixed commands'. Spread it to extend rather than replace.
  */
-export const DS_NUMBER_RE = /^[A-Za-z0-9_-]{1,64}$/;
-/** See DS_NUMBER_RE; box ids (drop-table ids) follow the same rule. */
-export const BOX_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-/** Task ids as Taskwire issues them (UUIDs, ULIDs, …): same alphabet, up to 128 characters. */
+export function defaultAliases(types: TaskRegistry = TASK_REGISTRY): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const spec of types.types)
+    for (const alias of spec.aliases ?? []) aliases[alias] = spec.name;
+  return { ...aliases, ...FIXED_ALIASES };
+}
+
+/** Default aliases of the shipped task types (Chinese words the chat users type). */
+export const DEFAULT_ALIASES: Readonly<Record<string, string>> = defaultAliases(TASK_REGISTRY);
+
+/** Task ids as Taskwire issues them (UUIDs, ULIDs, …): ASCII letters, digits, `_`, `-`, ≤ 128. */
 export const TASK_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** How to read commands. */
@@ -50,26 +56,23 @@ export interface CommandOptions {
   /** The server used when a download names none. */
   defaultServer: string;
   /**
-   * Alias word → command word. Replaces DEFAULT_ALIASES when given (pass
-   * `{ ...DEFAULT_ALIASES, 取: 'download' }` to extend). Aliases to unknown words are ignored.
+   * Alias word → command word (a task type's name, `status` or `help`). Replaces the default
+   * aliases (of `types`) when given (pass `{ ...DEFAULT_ALIASES, 取: 'download' }` to extend).
+   * Aliases to unknown words are ignored.
    */
   aliases?: Readonly<Record<string, string>>;
-}
-
-/** Arguments of a download task. */
-export interface DownloadArgs {
-  /** The dataset number to fetch. */
-  dsNumber: string;
-  /** The configured server to fetch from (its configured spelling). */
-  server: string;
-  /** The analysis (drop-table id) the chained logic task runs; absent: the standard report. */
-  boxId?: string;
+  /** The task types the chat can start (default: the shipped ones). */
+  types?: TaskRegistry;
 }
 
 /** What a chat text asks for. */
 export type Command =
-  | { kind: 'task'; taskType: 'download'; args: DownloadArgs }
-  | { kind: 'task'; taskType: 'logic'; args: { args: string[] } }
+  | {
+      kind: 'task';
+      taskType: string;
+      /** The arguments as the type's grammar read them (submit still checks its schema). */
+      args: Record<string, unknown>;
+    }
   | { kind: 'status'; taskId: string }
   | {
       kind: 'help';
@@ -88,86 +91,67 @@ export type Command =
 
 /**
  * Folds full-width forms (ｄｏｗｎｌｏａｄ, １２３) to ASCII and case, so the words users type on a
- * Chinese keyboard match. Only for command words and ids, never for free-form logic args.
+ * Chinese keyboard match. Only for command words and ids, never for free-form task args.
  */
 const fold = (word: string): string => word.normalize('NFKC').toLowerCase();
 
 /** Splits on any run of Unicode whitespace (JS `\s` includes U+3000, the full-width space). */
 const words = (text: string): string[] => text.split(/\s+/u).filter((w) => w !== '');
 
-function usageError(word: CommandWord, problem: string): Command {
-  return { kind: 'error', message: `${problem} 用法 Usage: ${USAGE[word]}`, usage: USAGE[word] };
+const usageError = (usage: string, problem: string): Command => ({
+  kind: 'error',
+  message: withUsage({ usage }, problem),
+  usage,
+});
+
+/** What the first word names: a fixed command, a task type, or nothing. */
+type Resolved = { fixed: FixedCommandWord } | { spec: TaskTypeSpec } | null;
+
+/** The command word itself (no alias): fixed commands first, so no type can shadow them. */
+function commandOf(word: string, types: TaskRegistry): Resolved {
+  if (isFixedWord(word)) return { fixed: word };
+  const spec = types.find(word);
+  return spec ? { spec } : null;
 }
 
-/** Resolves the first word to a command word through the alias map. */
-function resolveWord(word: string, aliases: Readonly<Record<string, string>>): CommandWord | null {
+/** Resolves the first word to a command through the alias map. */
+function resolveWord(
+  word: string,
+  types: TaskRegistry,
+  aliases: Readonly<Record<string, string>>,
+): Resolved {
   const folded = fold(word);
-  if (COMMAND_WORDS.has(folded)) return folded as CommandWord;
+  const direct = commandOf(folded, types);
+  if (direct) return direct;
   // Own entries only: an indexed lookup would find `constructor` and friends on the prototype.
   for (const [alias, target] of Object.entries(aliases)) {
-    if (fold(alias) === folded) {
-      const canonical = fold(target);
-      return COMMAND_WORDS.has(canonical) ? (canonical as CommandWord) : null;
-    }
+    if (fold(alias) === folded) return commandOf(fold(target), types);
   }
   return null;
 }
 
-function parseDownload(args: string[], options: CommandOptions): Command {
-  const servers = new Map(options.servers.map((s) => [fold(s), s] as const));
-  const serverOf = (word: string): string | undefined => servers.get(fold(word));
-  const ids = args.map((a) => a.normalize('NFKC'));
-
-  let boxId: string | undefined;
-  let dsNumber: string;
-  let server = options.defaultServer;
-  const [first, second, third] = ids;
-  if (first === undefined || ids.length > 3) {
-    return usageError('download', 'download 需要 1-3 个参数 / takes 1 to 3 arguments.');
+function parseTask(spec: TaskTypeSpec, args: readonly string[], options: CommandOptions): Command {
+  try {
+    return {
+      kind: 'task',
+      taskType: spec.name,
+      args: spec.fromWords(args, {
+        servers: options.servers,
+        defaultServer: options.defaultServer,
+      }),
+    };
+  } catch (e) {
+    // The type's grammar refused the words: the person gets the reason and the usage line.
+    // Anything else is a bug of the type and surfaces as one.
+    if (isAppError(e) && e.code === 'bad_request') return usageError(spec.usage, e.message);
+    throw e;
   }
-  if (second === undefined) {
-    dsNumber = first;
-  } else if (third === undefined) {
-    const named = serverOf(second);
-    if (named !== undefined) {
-      dsNumber = first;
-      server = named;
-    } else {
-      boxId = first;
-      dsNumber = second;
-    }
-  } else {
-    const named = serverOf(third);
-    if (named === undefined) {
-      const known = options.servers.length > 0 ? options.servers.join(', ') : '-';
-      return usageError(
-        'download',
-        `未知服务器 unknown server "${third}" (可用 configured: ${known}).`,
-      );
-    }
-    boxId = first;
-    dsNumber = second;
-    server = named;
-  }
-  if (!DS_NUMBER_RE.test(dsNumber)) {
-    return usageError('download', `无效的 dsNumber / invalid dsNumber "${dsNumber}".`);
-  }
-  if (boxId !== undefined && !BOX_ID_RE.test(boxId)) {
-    return usageError('download', `无效的 boxId / invalid boxId "${boxId}".`);
-  }
-  const result: DownloadArgs = { dsNumber, server };
-  if (boxId !== undefined) result.boxId = boxId;
-  return { kind: 'task', taskType: 'download', args: result };
 }
 
 /**
  * Parses chat text into a Command. Leading `@mentions` (how group chats address a robot:
  * "@Taskwire download 123") are skipped; a mention containing spaces cannot be told apart from
- * the command and is not supported.
- *
- * download rules (PROTOCOL.md): 1 arg = dsNumber on the default server; 2 args = dsNumber and
- * server when the second names a configured server, else boxId and dsNumber on the default
- * server; 3 args = boxId, dsNumber, server, where the server must be configured.
+ * the command and is not supported. A task type's words are read by its `fromWords`.
  */
 export function parseCommand(text: string, options: CommandOptions): Command {
   const all = words(text);
@@ -176,44 +160,40 @@ export function parseCommand(text: string, options: CommandOptions): Command {
   const [head, ...args] = all.slice(start);
   if (head === undefined) return { kind: 'help', reason: 'empty' };
 
-  const word = resolveWord(head, options.aliases ?? DEFAULT_ALIASES);
-  switch (word) {
-    case 'download':
-      return parseDownload(args, options);
-    case 'logic':
-      if (args.length === 0) {
-        return usageError('logic', 'logic 需要参数 / needs at least one argument.');
-      }
-      return { kind: 'task', taskType: 'logic', args: { args } };
+  const types = options.types ?? TASK_REGISTRY;
+  const resolved = resolveWord(head, types, options.aliases ?? defaultAliases(types));
+  if (resolved === null) return { kind: 'help', reason: 'unknown', word: head };
+  if ('spec' in resolved) return parseTask(resolved.spec, args, options);
+  switch (resolved.fixed) {
     case 'status': {
       const taskId = args[0]?.normalize('NFKC');
       if (args.length !== 1 || taskId === undefined || !TASK_ID_RE.test(taskId)) {
-        return usageError('status', 'status 需要一个任务 ID / takes one task id.');
+        return usageError(FIXED_USAGE.status, 'status 需要一个任务 ID / takes one task id.');
       }
       return { kind: 'status', taskId };
     }
     case 'help':
       return { kind: 'help' };
-    case null:
-      return { kind: 'help', reason: 'unknown', word: head };
   }
 }
 
 /**
- * The help text for chat: commands, aliases and servers, short and bilingual (Chinese first,
- * since that is what the chat users read; English for everyone else).
+ * The help text for chat: the task types of the registry with their usage lines, the fixed
+ * commands, aliases and servers, short and bilingual (Chinese first, since that is what the
+ * chat users read; English for everyone else).
  */
 export function helpText(options: CommandOptions): string {
-  const aliases = Object.entries(options.aliases ?? DEFAULT_ALIASES)
+  const types = options.types ?? TASK_REGISTRY;
+  const aliases = Object.entries(options.aliases ?? defaultAliases(types))
     .map(([alias, target]) => `${alias}=${target}`)
     .join(', ');
   const servers = options.servers.length > 0 ? options.servers.join(', ') : '-';
   return [
     'Taskwire 命令 / commands:',
-    `• ${USAGE.download} — 下载并分析 / download, then analyse`,
-    `• ${USAGE.logic} — 分析 / analyse`,
-    `• ${USAGE.status} — 查询任务 / task status`,
-    `• ${USAGE.help} — 帮助 / this help`,
+    ...types.types.map((spec) => `• ${spec.usage} — ${spec.summary}`),
+    ...(Object.keys(FIXED_USAGE) as FixedCommandWord[]).map(
+      (word) => `• ${FIXED_USAGE[word]} — ${FIXED_SUMMARY[word]}`,
+    ),
     `服务器 servers: ${servers} (默认 default: ${options.defaultServer})`,
     ...(aliases === '' ? [] : [`别名 aliases: ${aliases}`]),
   ].join('\n');

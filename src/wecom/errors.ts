@@ -1,9 +1,12 @@
+import { AppError, type ErrorCode } from '../errors/app-error';
+
 /**
  * Errors of the WeCom domain.
  *
  * Two kinds, kept apart on purpose:
  * - `WecomError`: something a caller sent (a forged signature, a garbled body, a message we
- *   cannot read). Handlers answer it with a 4xx and enqueue nothing; it is never a 5xx.
+ *   cannot read). It is an AppError with WeCom's own codes; the callback's edge answers it with a
+ *   4xx and enqueues nothing; it is never a 5xx.
  * - `WecomConfigError`: our own configuration is wrong (a malformed EncodingAESKey). That is a
  *   fault of ours, found at start-up, and must not be blamed on WeCom.
  */
@@ -60,21 +63,39 @@ export const WECOM_ERROR_CODES: readonly WecomErrorCode[] = [
 ];
 
 /**
- * A callback (or part of one) that we refuse because of what the caller sent. Always a 4xx:
- * `too_large` maps naturally to 413, `bad_signature` to 401/403, everything else to 400.
+ * The general code each WeCom refusal falls under: a forged signature is `unauthorized`, an
+ * oversized body `too_large`, and everything else a `bad_request`. Transports map these kinds
+ * (lambdas/http/error-response.ts: 401, 413 and 400); no transport code appears here.
  */
-export class WecomError extends Error {
-  /** Machine-readable reason; see WecomErrorCode. */
-  public readonly code: WecomErrorCode;
+export const WECOM_ERROR_KINDS: Readonly<Record<WecomErrorCode, ErrorCode>> = {
+  bad_signature: 'unauthorized',
+  bad_base64: 'bad_request',
+  bad_length: 'bad_request',
+  bad_padding: 'bad_request',
+  bad_utf8: 'bad_request',
+  bad_receive_id: 'bad_request',
+  bad_xml: 'bad_request',
+  bad_json: 'bad_request',
+  bad_format: 'bad_request',
+  missing_field: 'bad_request',
+  bad_field: 'bad_request',
+  empty_text: 'bad_request',
+  too_large: 'too_large',
+};
 
+/**
+ * A callback (or part of one) that we refuse because of what the caller sent. Part of the one
+ * error hierarchy: an AppError whose `code` is WeCom's specific reason (what the 4xx body says)
+ * and whose `kind` is the general code it falls under (always a caller's fault, never `internal`).
+ */
+export class WecomError extends AppError<WecomErrorCode> {
   /**
    * @param code the reason, stable across releases
    * @param message a human explanation; never contains secrets or the decrypted text
    */
   public constructor(code: WecomErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, { ...options, kind: WECOM_ERROR_KINDS[code] });
     this.name = 'WecomError';
-    this.code = code;
   }
 }
 

@@ -14,7 +14,7 @@ export interface ChatAsker {
  *   results are posted to that chat anyway);
  * - the Taskwire user it was asked for (WebSocket submit, HTTP submit with `userId`), when the
  *   sender has that user id: a WeCom sender is the Taskwire user of the same id, who also
- *   receives the `task.update` frames of their chat tasks (PROTOCOL.md).
+ *   receives the `task.update` frames of their chat tasks (docs/protocol.md).
  * Chained tasks (download → logic) carry their parent's requester, so the same people see them.
  * Everyone else must get the same answer as for an unknown task, so a task's existence is not
  * revealed either.

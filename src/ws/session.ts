@@ -5,20 +5,31 @@ import type { Connection } from '../connections/connection';
 import type { ConnectionStore } from '../connections/store';
 import type { FrameFactory, ServerFrame } from '../push/frames';
 import type { Clock } from '../ports/clock';
+import { TASK_REGISTRY, type TaskRegistry } from '../tasks/registry';
+import { OBSERVER_CLIENT_TYPE } from '../tasks/updates';
 import type { ClientFrame } from './client-frames';
 import { submitFromConnection, type WsSubmitPorts } from './submit';
 
 /**
- * Client types that receive other users' task updates or run work: only tokens with the
- * `worker` or `admin` role may register as one (an `http` observer sees every task).
+ * Client types that receive other users' task updates or run work: the observer of every
+ * task (`http`) and each task type's `workerClientType`. Only tokens with the `worker` or
+ * `admin` role may register as one.
  */
-export const PRIVILEGED_CLIENT_TYPES: readonly string[] = ['http', 'download', 'logic'];
+export const privilegedClientTypes = (types: Pick<TaskRegistry, 'workerClientTypes'>): string[] => [
+  OBSERVER_CLIENT_TYPE,
+  ...types.workerClientTypes,
+];
+
+/** The privileged client types of the shipped task types (`http`, `download`, `logic`). */
+export const PRIVILEGED_CLIENT_TYPES: readonly string[] = privilegedClientTypes(TASK_REGISTRY);
 
 /** What the session operations need. */
 export interface SessionPorts {
   readonly store: ConnectionStore;
   readonly frames: FrameFactory;
   readonly clock: Clock;
+  /** Default PRIVILEGED_CLIENT_TYPES; a deployment with other task types passes its own. */
+  readonly privilegedClientTypes?: readonly string[];
   /** Task submission; without it `submit` is answered `unknown_action`. */
   readonly submit?: Omit<WsSubmitPorts, 'frames'>;
 }
@@ -64,7 +75,9 @@ export async function handleClientFrame(
       });
     case 'register': {
       const conn = await connectionOf(store, connectionId);
-      const privileged = PRIVILEGED_CLIENT_TYPES.includes(frame.clientType);
+      const privileged = (ports.privilegedClientTypes ?? PRIVILEGED_CLIENT_TYPES).includes(
+        frame.clientType,
+      );
       if (privileged && !hasRole(conn, 'worker') && !hasRole(conn, 'admin')) {
         throw forbidden(`clientType "${frame.clientType}" needs the worker or admin role`);
       }

@@ -1,4 +1,5 @@
-import { FUNCTIONS, type HttpRouteSpec } from '../../lambdas/catalog';
+import { FUNCTIONS } from '../../lambdas/catalog';
+import type { HttpRouteSpec } from '../../lambdas/http/routes';
 import { httpRouteAuth, httpRouteAuthReason } from '../../lib/constructs/http-route-auth';
 
 describe('HTTP route authentication', () => {

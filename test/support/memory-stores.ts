@@ -10,7 +10,7 @@ import type {
   ScheduledRecord,
   ScheduleState,
 } from '../../src/deliveries/records';
-import type { ArtifactRef } from '../../src/tasks/types/logic';
+import type { ArtifactRef } from '../../src/artifacts/artifact-ref-schema';
 
 /** Artifacts in a Map; links are `memory://<key>?ttl=<s>`. */
 export class MemoryArtifactStore implements ArtifactStore {

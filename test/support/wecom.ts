@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { WecomSettings } from '../../lambdas/shared/wecom-config';
+import type { WecomSettings } from '../../lambdas/config/wecom-config';
 import { LOCAL_TABLES } from '../../local/tables';
 import { signature } from '../../src/wecom/crypto';
 import { scanTable } from './table';

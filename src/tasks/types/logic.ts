@@ -2,13 +2,10 @@ import { z } from 'zod';
 import { isArtifactOfTask, sha256Hex } from '../../artifacts/artifact-ref';
 import { type ArtifactRef, artifactRefSchema } from '../../artifacts/artifact-ref-schema';
 import { badRequest, isAppError } from '../../errors/app-error';
-import { BOX_ID_RE } from '../../wecom/commands';
-import { analyseFile, analyseWords, type LogicReport } from './logic-report';
+import { BOX_ID_RE } from './dataset-ids';
+import { analyseFile, analyseWords, type BoxAnalysis, type LogicReport } from './logic-report';
 import type { Task } from '../task';
 import { PermanentTaskError, type TaskRunContext, type TaskTypeSpec } from './task-type';
-
-// Re-exported: the reference was first defined here, and callers still import it from here.
-export { artifactRefSchema, type ArtifactRef };
 
 /** Arguments of a `logic` task: free words, and/or a stored file from a download. */
 export const logicArgsSchema = z
@@ -63,23 +60,66 @@ async function readVerified(ctx: TaskRunContext, ref: ArtifactRef): Promise<Uint
   return bytes;
 }
 
+/** Text from a file or a user as one markdown line: no line breaks, at most `max` characters. */
+const inline = (text: string, max = 200): string =>
+  Array.from(text.replace(/[\r\n]+/g, ' ').slice(0, max * 2))
+    .slice(0, max)
+    .join('');
+
+/** Values shown of a boxId analysis in the chat (the task's result has TOP_VALUES). */
+const CHAT_TOP_VALUES = 5;
+
+function analysisLine(analysis: 'standard' | BoxAnalysis): string[] {
+  if (analysis === 'standard') return [];
+  const top = analysis.top
+    .slice(0, CHAT_TOP_VALUES)
+    .map((v) => `${inline(v.value, 40)} (${v.count})`)
+    .join(', ');
+  const column = analysis.column === null ? 'no column' : `column ${inline(analysis.column, 40)}`;
+  return [
+    `> boxId ${analysis.boxId}: ${column}, ${analysis.distinct} distinct${top ? `; top: ${top}` : ''}`,
+  ];
+}
+
+/** The chat lines of a logic report: the figures people look for. */
+function reportLines(report: LogicReport): string[] {
+  if (report.kind === 'words') {
+    return [`> ${report.count} words, ${report.unique} unique`, ...analysisLine(report.analysis)];
+  }
+  return [
+    `> ${inline(report.name, 100)}: ${report.detectedType}, ${report.size} bytes, ` +
+      `${report.records} records, ${report.lines} lines`,
+    ...(report.columns?.length ? [`> columns: ${inline(report.columns.join(', '))}`] : []),
+    ...analysisLine(report.analysis),
+  ];
+}
+
 /**
  * `logic <args…>`: analyses a stored file (the download → logic chain) or the given words and
  * returns a report (see logic-report.ts). With both, the file is analysed.
  */
-export const logicType: TaskTypeSpec<LogicArgs> = {
+export const logicType: TaskTypeSpec<LogicArgs, LogicReport> = {
   name: 'logic',
-  summary: 'analyse a stored file or the given words and return a report',
+  summary: '分析 / analyse a stored file or the given words',
+  usage: 'logic <args…>',
+  aliases: ['分析'],
   argsSchema: logicArgsSchema,
   // Only the download that stored the file hands it over (TaskRunContext.chain).
   chainOnlyArgs: ['artifact'],
   fromWords(words) {
-    if (words.length === 0) throw badRequest('usage: logic <args…>');
+    if (words.length === 0) throw badRequest('logic 需要参数 / needs at least one argument.');
     const parsed = logicArgsSchema.safeParse({ args: [...words] });
-    if (!parsed.success)
-      throw badRequest(`logic: ${parsed.error.issues[0]?.message ?? 'bad args'}`);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw badRequest(
+        `logic 的参数无效 / bad args${issue?.path.length ? ` (${issue.path.join('.')})` : ''}: ${issue?.message ?? 'invalid'}.`,
+      );
+    }
     return parsed.data;
   },
+  chatSummary: (args) =>
+    args.artifact ? inline(args.artifact.name, 100) : inline((args.args ?? []).join(' ')),
+  chatResult: reportLines,
   async run(args, ctx): Promise<LogicReport> {
     const boxId = args.boxId;
     if (args.artifact) {

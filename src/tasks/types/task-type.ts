@@ -51,13 +51,34 @@ export class PermanentTaskError extends Error {
 }
 
 /**
- * A task type plug-in: its name, its argument schema, how to read positional words (a chat
- * command or a WebSocket `args` array) into those arguments, and how to run it.
+ * A task type plug-in: everything about one kind of task in one module. Its name and aliases
+ * (the chat's command words), how positional words read into its arguments (the chat and a
+ * WebSocket `args` array), its usage line, its argument schema (objects from HTTP, WebSocket and
+ * the task chain), what the chat says about it, and how to run it. The command parser, the help
+ * text, submit validation, the chat messages, the worker and the stack all go through the
+ * registry (src/tasks/registry.ts) and know nothing of a particular type.
  * See docs/task-types.md for adding one.
  */
-export interface TaskTypeSpec<A extends Record<string, unknown> = Record<string, unknown>> {
+export interface TaskTypeSpec<
+  A extends Record<string, unknown> = Record<string, unknown>,
+  R = unknown,
+> {
+  /** The `taskType` clients send and the chat's command word; names the queue and the worker. */
   readonly name: string;
+  /** One line for people; the chat's help shows it after the usage line. */
   readonly summary: string;
+  /** The positional form, e.g. `download [boxId] <dsNumber> [server]` (help, argument errors). */
+  readonly usage: string;
+  /**
+   * More chat words for this type (e.g. `下载`): the default aliases. A configured alias map
+   * (`COMMAND_ALIASES`) replaces the defaults of every type.
+   */
+  readonly aliases?: readonly string[];
+  /**
+   * The `clientType` a worker process of this type registers with over WebSocket; registering
+   * as it needs the `worker` or `admin` role. Default: the type's name.
+   */
+  readonly workerClientType?: string;
   /** Validates arguments given as an object (HTTP/WebSocket submit, chained tasks). */
   readonly argsSchema: z.ZodType<A>;
   /**
@@ -66,15 +87,32 @@ export interface TaskTypeSpec<A extends Record<string, unknown> = Record<string,
    */
   readonly chainOnlyArgs?: readonly (keyof A & string)[];
   /**
-   * Reads positional words into arguments.
-   * @throws AppError `bad_request` with the usage line.
+   * Reads positional words (what follows the command word in the chat, or a WebSocket `args`
+   * array) into arguments. The words are as typed: fold or normalise them here if the type
+   * wants to.
+   * @throws AppError `bad_request` saying what is wrong; callers append the usage line.
    */
   fromWords(words: readonly string[], context: ArgsContext): A;
   /** Checks arguments against configuration (e.g. a known server). @throws AppError. */
   checkArgs?(args: A, context: ArgsContext): void;
   /**
+   * The arguments as the chat shows them, in the words a user would type (e.g. `box7 12345 cn`):
+   * in the "accepted" reply and the result message. Default: nothing.
+   */
+  chatSummary?(args: A): string;
+  /**
+   * Markdown lines for the chat message of a succeeded task, from what `run` returned (after a
+   * JSON round trip). Default: the result's top-level scalar fields. A renderer that throws
+   * gets the default too, so a record of an older shape still reaches the chat.
+   */
+  chatResult?(result: R): readonly string[];
+  /**
    * Runs the task and returns its result (JSON). Throw PermanentTaskError for failures that a
    * retry cannot fix; anything else is retried by the queue.
    */
-  run(args: A, context: TaskRunContext): Promise<unknown>;
+  run(args: A, context: TaskRunContext): Promise<R>;
 }
+
+/** The usage error both front ends answer for bad words (bilingual, like all chat text). */
+export const withUsage = (spec: Pick<TaskTypeSpec, 'usage'>, problem: string): string =>
+  `${problem} 用法 Usage: ${spec.usage}`;

@@ -1,4 +1,4 @@
-import { HTTP_ROUTES } from '../../../lambdas/catalog';
+import { HTTP_ROUTES } from '../../../lambdas/http/routes';
 import {
   logicalIdOf,
   resolved,

@@ -3,7 +3,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { type Emulator, startDynalite } from '../../../local/emulators';
 import { createLocalTables, createTableInput, LOCAL_TABLES } from '../../../local/tables';
 import type { Audience } from '../../../src/connections/audience';
-import { DynamoConnectionStore } from '../../../src/connections/dynamo-store';
+import { DynamoConnectionStore } from '../../../src/adapters/dynamodb/connection-store';
 import {
   BROADCAST_SHARDS,
   CONNECTION_TTL_SECONDS,

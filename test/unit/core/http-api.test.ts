@@ -10,10 +10,10 @@ import {
   type PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createApiHandler, MAX_PUSH_BODY_BYTES } from '../../../lambdas/http/api';
-import type { HttpResult } from '../../../lambdas/shared/http';
+import type { HttpResult } from '../../../lambdas/edge/http';
 import { signToken, type TokenRequest } from '../../../src/auth/token';
 import { notFound } from '../../../src/errors/app-error';
-import { Pusher } from '../../../src/push/pusher';
+import { ApiGatewayPusher } from '../../../src/adapters/api-gateway/pusher';
 import { ManualClock, MemoryConnectionStore, RecordingLog } from './fakes';
 
 const SECRET = 'http-unit-secret-0123456789-0123456789-abc';
@@ -71,7 +71,7 @@ function setup() {
   });
   const client = { send } as unknown as ApiGatewayManagementApiClient;
   const log = new RecordingLog();
-  const pusher = new Pusher({ client, store, log, sleep: async () => undefined });
+  const pusher = new ApiGatewayPusher({ client, store, log, sleep: async () => undefined });
   const secret = jest.fn(async () => SECRET);
   const tasks = new MemoryTaskStore();
   const enqueued: string[] = [];

@@ -5,12 +5,13 @@
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createApiHandler } from '../../../lambdas/http/api';
-import type { HttpResult } from '../../../lambdas/shared/http';
+import type { HttpResult } from '../../../lambdas/edge/http';
 import { createMessageHandler } from '../../../lambdas/ws/message';
 import { signToken } from '../../../src/auth/token';
 import { AppError } from '../../../src/errors/app-error';
 import { assertJsonDepth, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../../src/push/json-depth';
-import { Pusher } from '../../../src/push/pusher';
+import { ApiGatewayPusher } from '../../../src/adapters/api-gateway/pusher';
+import type { Pusher } from '../../../src/push/pusher';
 import { submitTask } from '../../../src/tasks/submit';
 import { parseClientFrame } from '../../../src/ws/client-frames';
 import {
@@ -81,7 +82,7 @@ function httpSetup() {
   const tasks = new MemoryTaskStore();
   const handler = createApiHandler({
     store,
-    pusher: new Pusher({ client, store, log, sleep: async () => undefined }),
+    pusher: new ApiGatewayPusher({ client, store, log, sleep: async () => undefined }),
     secret: async () => SECRET,
     log,
     clock: new ManualClock(NOW),

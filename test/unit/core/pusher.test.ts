@@ -7,7 +7,10 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { frameFactory } from '../../../src/push/frames';
-import { Pusher, type PusherOptions } from '../../../src/push/pusher';
+import {
+  ApiGatewayPusher,
+  type ApiGatewayPusherOptions,
+} from '../../../src/adapters/api-gateway/pusher';
 import { ManualClock, MemoryConnectionStore, pagesOf, RecordingLog } from './fakes';
 
 const frames = frameFactory(new ManualClock(new Date('2024-06-01T12:00:00.000Z')), () => 'frame-1');
@@ -39,7 +42,7 @@ function setup(
   options: {
     behaviour?: Behaviour;
     store?: MemoryConnectionStore;
-  } & Partial<Omit<PusherOptions, 'client' | 'store' | 'log'>> = {},
+  } & Partial<Omit<ApiGatewayPusherOptions, 'client' | 'store' | 'log'>> = {},
 ) {
   const { behaviour, store = new MemoryConnectionStore(), ...rest } = options;
   const gateway = fakeGateway(behaviour);
@@ -48,7 +51,7 @@ function setup(
   const sleep = jest.fn(async (ms: number) => {
     delays.push(ms);
   });
-  const pusher = new Pusher({
+  const pusher = new ApiGatewayPusher({
     client: gateway.client,
     store,
     log,

@@ -8,6 +8,7 @@ import {
   type Principal,
 } from '../../../src/auth/token';
 import { AppError } from '../../../src/errors/app-error';
+import { httpStatusOf } from '../../../lambdas/http/error-response';
 
 const SECRET = 'unit-secret-0123456789-0123456789-abcdef';
 const OTHER_SECRET = 'other-secret-0123456789-0123456789-abcdef';
@@ -38,7 +39,7 @@ async function expectUnauthorized(attempt: Promise<Principal>, message: string |
   expect(error).toBeInstanceOf(AppError);
   const appError = error as AppError;
   expect(appError.code).toBe('unauthorized');
-  expect(appError.status).toBe(401);
+  expect(httpStatusOf(appError)).toBe(401);
   if (typeof message === 'string') expect(appError.message).toBe(message);
   else expect(appError.message).toMatch(message);
 }

@@ -2,7 +2,7 @@ import { createAuthorizerHandler } from '../../../lambdas/ws/authorizer';
 import { createConnectHandler } from '../../../lambdas/ws/connect';
 import { createDisconnectHandler } from '../../../lambdas/ws/disconnect';
 import { createMessageHandler } from '../../../lambdas/ws/message';
-import type { WsResult } from '../../../lambdas/shared/ws-event';
+import type { WsResult } from '../../../lambdas/edge/ws-event';
 import { signToken, type TokenRequest } from '../../../src/auth/token';
 import { AppError } from '../../../src/errors/app-error';
 import { MAX_GROUPS_PER_CONNECTION } from '../../../src/names/names';

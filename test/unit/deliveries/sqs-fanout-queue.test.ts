@@ -9,7 +9,7 @@ import {
   RETRY_BASE_MS,
   RETRY_CAP_MS,
   SqsFanoutQueue,
-} from '../../../src/deliveries/sqs-fanout-queue';
+} from '../../../src/adapters/sqs/fanout-queue';
 import type { FanoutMessage } from '../../../src/deliveries/records';
 
 type Failure = { Id: string; SenderFault: boolean; Code: string; Message?: string };

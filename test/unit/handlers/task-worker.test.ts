@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
 import { createTaskWorkerHandler } from '../../../lambdas/workers/task-worker';
-import type { Counters } from '../../../lambdas/shared/metrics';
+import type { Counters } from '../../../lambdas/runtime/metrics';
 import { silentLog } from '../../../src/ports/log';
 import type { WorkerPorts } from '../../../src/tasks/worker';
 import { MemoryTaskStore } from '../../support/memory-task-store';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createWecomCallbackHandler } from '../../../lambdas/http/wecom-callback';
-import { wecomKeysOf } from '../../../lambdas/shared/wecom-config';
+import { wecomKeysOf } from '../../../lambdas/config/wecom-config';
 import { DEV_WECOM } from '../../../local/wecom-dev';
 import { silentLog } from '../../../src/ports/log';
 import { MemoryTaskStore } from '../../support/memory-task-store';

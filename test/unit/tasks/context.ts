@@ -3,7 +3,7 @@ import type { ArtifactStore, PutArtifact } from '../../../src/artifacts/artifact
 import { AppError } from '../../../src/errors/app-error';
 import { silentLog } from '../../../src/ports/log';
 import type { Task } from '../../../src/tasks/task';
-import type { ArtifactRef } from '../../../src/tasks/types/logic';
+import type { ArtifactRef } from '../../../src/artifacts/artifact-ref-schema';
 import type { ResolvedServer, TaskRunContext } from '../../../src/tasks/types/task-type';
 
 /** An artifact store in a Map; `put`/`get` are jest mocks so tests can count calls. */

@@ -5,7 +5,7 @@ import { sha256Hex } from '../../../src/artifacts/artifact-ref';
 import {
   LocalArtifactStore,
   verifyArtifactLink,
-} from '../../../src/artifacts/local-artifact-store';
+} from '../../../src/adapters/local-files/artifact-store';
 import { AppError } from '../../../src/errors/app-error';
 import { ManualClock } from '../../unit/core/fakes';
 

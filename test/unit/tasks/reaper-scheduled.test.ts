@@ -4,7 +4,7 @@ import { createSchedulerHandler } from '../../../lambdas/workers/scheduler';
 import { localClientConfig } from '../../../local/clients';
 import { startDynalite, type Emulator } from '../../../local/emulators';
 import { createTableInput } from '../../../local/tables';
-import { DynamoMessageStore } from '../../../src/deliveries/dynamo-message-store';
+import { DynamoMessageStore } from '../../../src/adapters/dynamodb/message-store';
 import {
   dueMinuteOf,
   type ScheduledRecord,

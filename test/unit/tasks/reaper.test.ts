@@ -7,7 +7,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../../../local/tables';
 import { TASKS_TABLE } from '../../../src/tasks/schema';
 import { silentLog } from '../../../src/ports/log';
-import { DynamoTaskStore } from '../../../src/tasks/dynamo-task-store';
+import { DynamoTaskStore } from '../../../src/adapters/dynamodb/task-store';
 import {
   MAX_REAPS,
   QUEUED_DEADLINE_MS,

@@ -6,7 +6,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { S3ArtifactStore } from '../../../src/artifacts/s3-artifact-store';
+import { S3ArtifactStore } from '../../../src/adapters/s3/artifact-store';
 import { AppError } from '../../../src/errors/app-error';
 
 const body = new TextEncoder().encode('hello');

@@ -1,10 +1,13 @@
+import { anyTaskType, createTaskRegistry, TASK_TYPES } from '../../../src/tasks/registry';
 import {
   DEFAULT_ALIASES,
+  defaultAliases,
   helpText,
   parseCommand,
   type Command,
   type CommandOptions,
 } from '../../../src/wecom';
+import { echoType } from '../tasks/echo-type';
 
 const opts: CommandOptions = { servers: ['cn', 'US-East'], defaultServer: 'cn' };
 
@@ -14,7 +17,7 @@ const download = (dsNumber: string, server: string, boxId?: string): Command => 
   args: boxId === undefined ? { dsNumber, server } : { dsNumber, server, boxId },
 });
 
-describe('parseCommand: download argument rules (PROTOCOL.md)', () => {
+describe('parseCommand: download argument rules (docs/protocol.md)', () => {
   it.each<[string, Command]>([
     // one arg: dsNumber on the default server
     ['download 12345', download('12345', 'cn')],
@@ -197,5 +200,87 @@ describe('helpText', () => {
 
     // Assess
     expect(text).not.toContain('aliases');
+  });
+});
+
+describe('parseCommand and helpText with a registry of other task types', () => {
+  const types = createTaskRegistry([...TASK_TYPES, anyTaskType(echoType)]);
+  const withEcho: CommandOptions = { ...opts, types };
+
+  it.each<[string, Command]>([
+    ['echo a b', { kind: 'task', taskType: 'echo', args: { words: ['a', 'b'] } }],
+    ['ＥＣＨＯ a', { kind: 'task', taskType: 'echo', args: { words: ['a'] } }],
+    ['回声 a', { kind: 'task', taskType: 'echo', args: { words: ['a'] } }],
+    ['下载 1', download('1', 'cn')],
+    ['status T1', { kind: 'status', taskId: 'T1' }],
+  ])('reads %j through the type’s own grammar', (input, expected) => {
+    expect(parseCommand(input, withEcho)).toEqual(expected);
+  });
+
+  it('answers the type’s refusal with its usage line', () => {
+    expect(parseCommand('echo waytoolongword', withEcho)).toEqual({
+      kind: 'error',
+      message: 'echo takes 1-4 words of 1-8 characters. 用法 Usage: echo <words…>',
+      usage: 'echo <words…>',
+    });
+  });
+
+  it('does not know a type that is not registered', () => {
+    expect(parseCommand('echo a', opts)).toEqual({ kind: 'help', reason: 'unknown', word: 'echo' });
+    expect(parseCommand('回声 a', opts)).toEqual({ kind: 'help', reason: 'unknown', word: '回声' });
+  });
+
+  it('lets no type shadow the fixed commands', () => {
+    // Prepare: a type named like a fixed command
+    const shadowing = createTaskRegistry([anyTaskType({ ...echoType, name: 'status' })]);
+
+    // Act
+    const command = parseCommand('status T1', { ...opts, types: shadowing });
+
+    // Assess
+    expect(command).toEqual({ kind: 'status', taskId: 'T1' });
+  });
+
+  it('takes configured aliases to the type', () => {
+    const custom: CommandOptions = { ...withEcho, aliases: { say: 'ECHO' } };
+    expect(parseCommand('say hi', custom)).toEqual({
+      kind: 'task',
+      taskType: 'echo',
+      args: { words: ['hi'] },
+    });
+  });
+
+  it('derives the default aliases from the types, then the fixed commands', () => {
+    expect(defaultAliases(types)).toEqual({
+      下载: 'download',
+      分析: 'logic',
+      回声: 'echo',
+      状态: 'status',
+      帮助: 'help',
+    });
+    expect(DEFAULT_ALIASES).toEqual({
+      下载: 'download',
+      分析: 'logic',
+      状态: 'status',
+      帮助: 'help',
+    });
+  });
+
+  it('lists every type with its usage line and summary, then status and help', () => {
+    // Act
+    const lines = helpText(withEcho).split('\n');
+
+    // Assess
+    expect(lines.slice(0, 6)).toEqual([
+      'Taskwire 命令 / commands:',
+      '• download [boxId] <dsNumber> [server] — 下载并分析 / fetch a dataset from a configured server, then analyse it',
+      '• logic <args…> — 分析 / analyse a stored file or the given words',
+      '• echo <words…> — 回声 / say the words back',
+      '• status <taskId> — 查询任务 / task status',
+      '• help — 帮助 / this help',
+    ]);
+    expect(lines).toContain(
+      '别名 aliases: 下载=download, 分析=logic, 回声=echo, 状态=status, 帮助=help',
+    );
   });
 });

@@ -1,0 +1,59 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsTaskQueue } from '../../src/adapters/sqs/task-queue';
+import type { Clock } from '../../src/ports/clock';
+import type { Log } from '../../src/ports/log';
+import type { TaskRegistry } from '../../src/tasks/registry';
+import type { SubmitPorts } from '../../src/tasks/submit';
+import type { Task } from '../../src/tasks/task';
+import type { TaskQueue } from '../../src/tasks/task-queue';
+import type { TaskStore } from '../../src/tasks/task-store';
+import type { ArgsContext } from '../../src/tasks/types/task-type';
+import { publishTaskUpdate, type TaskUpdatePorts } from '../../src/tasks/updates';
+
+/** The task queues on SQS: task type → queue URL. */
+export const buildTaskQueue = (
+  sqs: SQSClient,
+  queueUrls: Readonly<Record<string, string>>,
+): TaskQueue => new SqsTaskQueue(sqs, queueUrls);
+
+/** What submitting tasks is built from. */
+export interface SubmitDeps {
+  readonly tasks: TaskStore;
+  readonly queue: TaskQueue;
+  readonly updates: TaskUpdatePorts;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** The task types (default: the shipped registry). */
+  readonly types?: TaskRegistry;
+}
+
+/** Settings of submitting tasks. */
+export interface SubmitSettings {
+  /** The servers arguments may name, and the default one. */
+  readonly args: ArgsContext;
+}
+
+/**
+ * Everything submitting a task needs. Whoever queues a task tells its audience at once, so
+ * `queued` is seen before `running`.
+ */
+export const buildSubmitPorts = (deps: SubmitDeps, settings: SubmitSettings): SubmitPorts => ({
+  tasks: deps.tasks,
+  queue: deps.queue,
+  clock: deps.clock,
+  log: deps.log,
+  args: settings.args,
+  ...(deps.types ? { types: deps.types } : {}),
+  onQueued: async (task) => {
+    await publishTaskUpdate(deps.updates, task);
+  },
+});
+
+/** Puts a task's chat notification back on its queue after a delay (rate limit, failed post). */
+export const requeueNotifyOf =
+  (queue: TaskQueue) =>
+  (task: Task, delaySeconds: number, attempt: number): Promise<void> =>
+    queue.enqueue(
+      { taskId: task.taskId, taskType: task.taskType, kind: 'notify', attempt },
+      { delaySeconds },
+    );

@@ -1,0 +1,39 @@
+/**
+ * Names of the environment variables the stack sets and the handlers read. Its own module (no
+ * imports) so that reading a setting never drags the function catalog into a Lambda bundle.
+ */
+export const ENV = {
+  connectionsTable: 'CONNECTIONS_TABLE',
+  managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
+  authSecretArn: 'AUTH_SECRET_ARN',
+  authSecret: 'TASKWIRE_AUTH_SECRET',
+  tasksTable: 'TASKS_TABLE',
+  /** JSON object: task type → SQS queue URL. */
+  taskQueues: 'TASK_QUEUES',
+  /** JSON object: server name → { baseUrl, path?, timeoutMs?, maxBytes? } (no credentials). */
+  downloadServers: 'DOWNLOAD_SERVERS',
+  defaultDownloadServer: 'DEFAULT_DOWNLOAD_SERVER',
+  /** JSON object: alias word → command word (e.g. {"下载":"download"}); optional. */
+  commandAliases: 'COMMAND_ALIASES',
+  /** Secrets Manager secret (JSON: token, encodingAesKey, corpId) in the cloud. */
+  wecomSecretArn: 'WECOM_SECRET_ARN',
+  wecomToken: 'WECOM_TOKEN',
+  wecomEncodingAesKey: 'WECOM_ENCODING_AES_KEY',
+  wecomCorpId: 'WECOM_CORP_ID',
+  /** S3 bucket for downloaded files and large results. */
+  artifactsBucket: 'ARTIFACTS_BUCKET',
+  /** DynamoDB table of Powertools Idempotency records. */
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  /** Secrets Manager secret (JSON: server name → {username, password}). */
+  downloadCredentialsArn: 'DOWNLOAD_CREDENTIALS_SECRET_ARN',
+  /** Group robot webhook used when a callback carried none. */
+  wecomWebhookUrl: 'WECOM_WEBHOOK_URL',
+  /** Comma-separated hosts a webhook may point at (default WeCom's). */
+  wecomWebhookHosts: 'WECOM_WEBHOOK_HOSTS',
+  /** DynamoDB table of async deliveries and scheduled messages. */
+  messagesTable: 'MESSAGES_TABLE',
+  /** SQS queue of fan-out batches and due scheduled messages. */
+  fanoutQueueUrl: 'FANOUT_QUEUE_URL',
+  /** JSON: the trusted OpenID Connect issuer (src/auth/oidc-settings.ts); unset = HS256 only. */
+  oidc: 'TASKWIRE_OIDC',
+} as const;

@@ -1,0 +1,36 @@
+import { safeParse } from 'zod/mini';
+import type { $ZodType, output } from 'zod/v4/core';
+import { ConfigError, requireEnv } from './config';
+
+/**
+ * Reads a JSON setting and checks it against a schema (classic or mini zod: the check goes
+ * through zod's core, so a function whose schemas are all mini bundles no classic zod).
+ * @throws ConfigError naming the setting when it is missing (and has no fallback), not JSON, or
+ *   not the schema.
+ */
+export function jsonSetting<S extends $ZodType>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  schema: S,
+  fallback?: output<S>,
+): output<S> {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') {
+    if (fallback !== undefined) return fallback;
+    return requireEnv(env, name) as never;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`setting ${name} is not valid JSON`);
+  }
+  const parsed = safeParse(schema, value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `setting ${name}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}

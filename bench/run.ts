@@ -14,6 +14,8 @@ import { broadcastSection } from './sections/broadcast';
 import { bundlesSection } from './sections/bundles';
 import { callbackSection } from './sections/callback';
 import { pushSection } from './sections/push';
+import { quotaSection } from './sections/quota';
+import { sweepSection } from './sections/sweep';
 import { tasksSection } from './sections/tasks';
 
 /**
@@ -30,6 +32,8 @@ const SECTIONS: readonly Section[] = [
   callbackSection,
   tasksSection,
   broadcastSection,
+  quotaSection,
+  sweepSection,
 ];
 
 const ROOT = resolve(__dirname, '..');

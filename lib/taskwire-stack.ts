@@ -12,6 +12,7 @@ import {
 } from '../lambdas/catalog';
 import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { CONNECTIONS_TABLE } from '../src/connections/schema';
+import { DEFAULT_SWEEP_CHECKS_PER_SECOND } from '../src/connections/sweep';
 import { MESSAGES_TABLE } from '../src/deliveries/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
 import { AlarmNotifications } from './constructs/alarm-notifications';
@@ -133,6 +134,12 @@ export class TaskwireStack extends Stack {
       logLevel: config.logLevel,
       removalPolicy,
     });
+
+    // The sweep's share of the account's @connections quota (it checks only stale records).
+    this.functions.byName.connectionSweeper.addEnvironment(
+      ENV.sweepChecksPerSecond,
+      String(DEFAULT_SWEEP_CHECKS_PER_SECOND),
+    );
 
     const account = config.manageApiGatewayAccount
       ? new ApiGatewayAccount(this, 'ApiGatewayAccount')

@@ -66,6 +66,7 @@ import { DEV_WECOM } from './wecom-dev';
 import { every } from './timer';
 import { DynamoMessageStore } from '../src/adapters/dynamodb/message-store';
 import type { SweepReport } from '../src/connections/sweep';
+import { STALE_AFTER_SECONDS } from '../src/connections/schema';
 import { createFanoutHandler } from '../lambdas/workers/fanout';
 import { createSchedulerHandler } from '../lambdas/workers/scheduler';
 import { createConnectionSweeperHandler } from '../lambdas/workers/connection-sweeper';
@@ -91,6 +92,11 @@ export interface LocalRuntimeOptions {
   readonly dataPath?: string;
   /** Posts in flight per push (default 50, as in the cloud). */
   readonly pushConcurrency?: number;
+  /**
+   * The `@connections` quota of the local gateway in POSTs per second (429 above it, as API
+   * Gateway; default env `TASKWIRE_WS_POST_RPS`, else none).
+   */
+  readonly postRateLimit?: number;
   /** WeCom callback settings (default: the dev settings of local/wecom-dev.ts). */
   readonly wecom?: WecomSettings;
   /** Download servers (default: `local`, the sample server this runtime starts). */
@@ -118,6 +124,8 @@ export interface LocalRuntimeOptions {
   readonly pollWaitSeconds?: number;
   /** How often dropped connections are swept (default 60 s; 0 = only on demand). */
   readonly connectionSweepMs?: number;
+  /** GetConnection calls per second a sweep may make (default as the stack's; 0 = no limit). */
+  readonly sweepChecksPerSecond?: number;
   /** The task types to run (default TASK_TYPES): a queue, DLQ and poller each, as the stack. */
   readonly taskTypes?: readonly TaskTypeSpec[];
   /** The task reaper and its deadlines (docs/local.md: Restarts and the reaper). */
@@ -155,8 +163,12 @@ export interface LocalRuntime {
   /** The local stand-in for the WeCom group robot, and what it received. */
   readonly chat: WebhookReceiver;
   readonly messages: DynamoMessageStore;
-  /** Runs the dropped-connection sweep now (it also runs on its interval). */
-  sweepConnections(): Promise<SweepReport>;
+  /**
+   * Runs the dropped-connection sweep now (it also runs on its interval, over stale records
+   * only). On demand it checks every record by default (`staleOnly: false`): a test or a
+   * developer who just dropped a socket wants it found before its last-seen deadline.
+   */
+  sweepConnections(options?: { readonly staleOnly?: boolean }): Promise<SweepReport>;
   /** Runs the task reaper now (it also runs at start and on its interval). */
   reapTasks(): Promise<ReapReport>;
   stop(): Promise<void>;
@@ -223,7 +235,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const store = buildConnectionStore(tables, LOCAL_TABLES.connections);
     const tasks = buildTaskStore(tables, LOCAL_TABLES.tasks, options.reaper);
 
-    const gateway = keep(await startWsGateway({ host, port: options.wsPort ?? 0, log }));
+    const gateway = keep(
+      await startWsGateway({
+        host,
+        port: options.wsPort ?? 0,
+        log,
+        ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
+      }),
+    );
     const management = new ApiGatewayManagementApiClient(
       // Signed with the key pair the gateway's @connections accepts (random per runtime).
       localClientConfig(gateway.managementEndpoint, gateway.credentials),
@@ -318,10 +337,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // is configured by the first handler that uses it).
     const newIdempotencyStore = () => buildIdempotencyStore(ddb, LOCAL_TABLES.idempotency);
     const idempotencyStore = newIdempotencyStore();
-    const sweeper = createConnectionSweeperHandler({
+    const sweepPorts = {
       store,
-      isGone: (id) => pusher.isGone(id),
+      isGone: (id: string) => pusher.isGone(id),
       log,
+      ...(options.sweepChecksPerSecond !== undefined
+        ? { checksPerSecond: options.sweepChecksPerSecond }
+        : {}),
+    };
+    const sweeper = createConnectionSweeperHandler(sweepPorts);
+    // Every record's deadline falls within the stale window from now, so this one checks all.
+    const fullSweeper = createConnectionSweeperHandler(sweepPorts, {
+      withinSeconds: STALE_AFTER_SECONDS,
     });
     const scheduler = createSchedulerHandler({
       schedule: schedulePorts,
@@ -511,7 +538,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       wecom,
       chat,
       messages,
-      sweepConnections: () => sweeper(),
+      sweepConnections: (o) => (o?.staleOnly ? sweeper() : fullSweeper()),
       reapTasks: () => taskReaper(),
       stop,
     };

@@ -35,6 +35,25 @@ export interface WsGatewayOptions {
    * same pair.
    */
   readonly credentials?: LocalCredentials;
+  /**
+   * The account's `@connections` quota in POSTs per second: above it the endpoint answers 429
+   * LimitExceededException as API Gateway does (default: env `TASKWIRE_WS_POST_RPS`, else none).
+   */
+  readonly postRateLimit?: number;
+  /** Posts the quota lets through at once (default a tenth of a second's worth). */
+  readonly postBurst?: number;
+}
+
+/** `TASKWIRE_WS_POST_RPS`: a positive number of POSTs per second, or undefined when unset. */
+export function postRateFromEnv(raw = process.env.TASKWIRE_WS_POST_RPS): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new Error(
+      `TASKWIRE_WS_POST_RPS must be a positive number of posts per second, not "${raw}"`,
+    );
+  }
+  return n;
 }
 
 /** What the gateway routes to; set after start because handlers need the gateway's URL. */
@@ -80,6 +99,22 @@ export interface WsGateway {
   setThrottle(throttle: ((connectionId: string) => boolean) | undefined): void;
   close(): Promise<void>;
 }
+
+const postQuota = (options: WsGatewayOptions) => {
+  const postRateLimit = options.postRateLimit ?? postRateFromEnv();
+  for (const [name, v] of [
+    ['postRateLimit', postRateLimit],
+    ['postBurst', options.postBurst],
+  ] as const) {
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) {
+      throw new RangeError(`${name} must be a positive number, not ${v}`);
+    }
+  }
+  return {
+    ...(postRateLimit !== undefined ? { postRateLimit } : {}),
+    ...(options.postBurst !== undefined ? { postBurst: options.postBurst } : {}),
+  };
+};
 
 const newConnectionId = () => `${randomBytes(12).toString('base64url')}=`;
 
@@ -146,6 +181,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       log,
       connection: (id) => live.get(id),
       throttled: (id) => throttle?.(id) ?? false,
+      ...postQuota(options),
     }),
   );
   guardServer(server, log, 'ws gateway');

@@ -25,7 +25,35 @@ export interface ManagementOptions {
   connection(connectionId: string): ManagedConnection | undefined;
   /** True when a POST to this connection should be answered 429. */
   throttled(connectionId: string): boolean;
+  /**
+   * The account's `@connections` quota: POSTs per second past which the endpoint answers 429
+   * LimitExceededException, as API Gateway does (default: none).
+   */
+  readonly postRateLimit?: number;
+  /** Posts the quota lets through at once after a quiet spell (default a tenth of a second's). */
+  readonly postBurst?: number;
+  /** Monotonic milliseconds (injected for tests). */
+  readonly now?: () => number;
 }
+
+/**
+ * A token bucket: `rate` tokens a second up to `burst`; `take` spends one when there is one.
+ * How API Gateway meters an account's requests (a steady rate and a burst).
+ */
+export function tokenBucket(rate: number, burst: number, now: () => number): () => boolean {
+  let tokens = burst;
+  let at = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(burst, tokens + ((t - at) * rate) / 1000);
+    at = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+const monotonicMs = (): number => performance.now();
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -54,6 +82,15 @@ function headerRecord(req: IncomingMessage): Record<string, string> {
 export function managementListener(options: ManagementOptions) {
   const { log } = options;
   const prefix = `/${options.stage}/@connections/`;
+  const rate = options.postRateLimit;
+  const withinQuota =
+    rate !== undefined && rate > 0
+      ? tokenBucket(
+          rate,
+          Math.max(1, options.postBurst ?? Math.ceil(rate / 10)),
+          options.now ?? monotonicMs,
+        )
+      : () => true;
 
   const fail = (res: ServerResponse, status: number, type: string, message: string) => {
     res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
@@ -96,7 +133,9 @@ export function managementListener(options: ManagementOptions) {
       if (!conn || conn.socket.readyState !== WebSocket.OPEN) {
         return fail(res, 410, 'GoneException', '');
       }
-      if (options.throttled(connectionId)) {
+      // The quota is spent by every POST it meters, as the account's is (checked before the
+      // test hook, so a hook's 429 does not spend a token).
+      if (!withinQuota() || options.throttled(connectionId)) {
         return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
       }
       // A text frame from the bytes as they came; like API Gateway, answer once it is queued

@@ -1,7 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { randomUUID } from 'node:crypto';
 import { Agent, type Server } from 'node:http';
-import WebSocket from 'ws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { signToken } from '../../src/auth/token';
@@ -13,7 +12,6 @@ import {
   type BenchContext,
   fmt,
   collectingLog,
-  mapLimit,
   median,
   pages,
   round,
@@ -23,7 +21,8 @@ import {
   timed,
 } from '../harness';
 import { closeServer } from '../../local/net';
-import { bareLoop, startBareServer } from '../bare-loop';
+import { startBareServer } from '../bare-loop';
+import { BareLoopProcess, ClientsProcess, spread } from '../processes';
 
 const CLIENTS = 1000;
 /** Upgrades in flight while connecting the clients. */
@@ -41,43 +40,6 @@ const RECEIVE_TIMEOUT_MS = 10_000;
 const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
 const FRAME_TYPE = 'bench';
 
-/** A `ws` client that only records which bench frames it has seen. */
-interface CountingClient {
-  readonly socket: WebSocket;
-  readonly seen: Set<string>;
-}
-
-function connect(
-  url: string,
-  token: string,
-  received: Map<string, number>,
-): Promise<CountingClient> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${url}/?token=${encodeURIComponent(token)}`);
-    const client: CountingClient = { socket, seen: new Set() };
-    socket.on('message', (data: WebSocket.RawData) => {
-      const frame = JSON.parse(data.toString()) as { type?: unknown; id?: unknown };
-      if (frame.type !== FRAME_TYPE || typeof frame.id !== 'string') return;
-      if (client.seen.has(frame.id)) return;
-      client.seen.add(frame.id);
-      received.set(frame.id, (received.get(frame.id) ?? 0) + 1);
-    });
-    socket.once('open', () => resolve(client));
-    socket.once('unexpected-response', (_req, res) =>
-      reject(new Error(`upgrade refused: ${res.statusCode ?? '?'}`)),
-    );
-    socket.once('error', reject);
-  });
-}
-
-function closeClient(client: CountingClient): Promise<void> {
-  if (client.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    client.socket.once('close', () => resolve());
-    client.socket.terminate();
-  });
-}
-
 /** A frame of the bench type with a fresh id (every frame serializes to the same length). */
 const benchFrame = (): ServerFrame => ({
   type: FRAME_TYPE,
@@ -90,13 +52,18 @@ async function* pagesOf(ids: readonly string[]): AsyncIterable<readonly string[]
   for (const page of pages(ids, PAGE_SIZE)) yield page;
 }
 
-async function waitForReceipt(received: Map<string, number>, frameId: string): Promise<number> {
-  const end = Date.now() + RECEIVE_TIMEOUT_MS;
-  while ((received.get(frameId) ?? 0) < CLIENTS && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return received.get(frameId) ?? 0;
-}
+const roundSpread = (values: readonly number[], decimals = 0) => {
+  const s = spread(values);
+  return {
+    min: round(s.min, decimals),
+    median: round(s.median, decimals),
+    max: round(s.max, decimals),
+  };
+};
+const spreadText = (values: readonly number[]): string => {
+  const s = spread(values);
+  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+};
 
 interface Round {
   readonly baseline: number;
@@ -105,9 +72,9 @@ interface Round {
 }
 
 async function runPush(ctx: BenchContext): Promise<SectionResult> {
-  const received = new Map<string, number>();
-  const clients: CountingClient[] = [];
   const log = collectingLog();
+  let clients: ClientsProcess | undefined;
+  let bareLoop: BareLoopProcess | undefined;
   let runtime: LocalRuntime | undefined;
   let bare: { endpoint: string; server: Server } | undefined;
   let bareClient: ApiGatewayManagementApiClient | undefined;
@@ -117,6 +84,8 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
       authSecret: SECRET,
       log,
       pushConcurrency: CONCURRENCY,
+      // The periodic connection sweep would post GetConnection for every record mid-round.
+      connectionSweepMs: 0,
     });
     const rt = runtime;
 
@@ -126,13 +95,12 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
         signToken({ sub: `bench-user-${String(i).padStart(4, '0')}` }, SECRET),
       ),
     );
-    const opened = await timed(() =>
-      mapLimit(tokens, OPEN_PARALLEL, async (token) => {
-        const client = await connect(rt.wsUrl, token, received);
-        clients.push(client);
-        return client;
-      }),
-    );
+    // The clients and the baseline each in a process of their own (issue 10).
+    clients = await ClientsProcess.start();
+    const cp = clients;
+    bareLoop = await BareLoopProcess.start();
+    const loop = bareLoop;
+    const opened = { ms: await cp.open(rt.wsUrl, tokens, OPEN_PARALLEL) };
     const ids = rt.gateway.connectionIds();
     if (ids.length !== CLIENTS)
       throw new Error(`gateway has ${ids.length} connections, not ${CLIENTS}`);
@@ -160,18 +128,15 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     const missing: { round: number; received: number }[] = [];
     const reports: (PushReport & { round: number })[] = [];
 
-    const measureBaseline = async () => {
-      const data = Buffer.from(JSON.stringify(benchFrame()));
-      const { value, ms } = await timed(() => bareLoop(bc, ids, data, CONCURRENCY));
-      if (value !== CLIENTS) throw new Error(`baseline delivered ${value} of ${CLIENTS}`);
-      return (value / ms) * 1000;
-    };
+    const measureBaseline = () => loop.run(CLIENTS, payloadBytes, CONCURRENCY);
     const measurePusher = async (round: number) => {
       const frame = benchFrame();
+      const waiter = await cp.expect(frame.id, CLIENTS);
       const { value, ms } = await timed(() => rt.pusher.pushTo(pagesOf(ids), frame, 'bench'));
       reports.push({ ...value, round });
-      const got = await waitForReceipt(received, frame.id);
-      if (got !== CLIENTS) missing.push({ round, received: got });
+      await waiter.done(RECEIVE_TIMEOUT_MS);
+      const { missing: lost, duplicated } = await cp.check(frame.id);
+      if (lost > 0 || duplicated > 0) missing.push({ round, received: CLIENTS - lost });
       return (value.delivered / ms) * 1000;
     };
     const measurePusherToBare = async () => {
@@ -227,6 +192,12 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
         baselineDeliveriesPerSecond: round(baseline, 0),
         ratioPusherToBaseline: round(ratio, 3),
         ratioPusherToBaselinePairedMedian: round(pairedRatio, 3),
+        pusherPerSecondSpread: roundSpread(rounds.map((r) => r.pusher)),
+        baselinePerSecondSpread: roundSpread(rounds.map((r) => r.baseline)),
+        pairedRatioSpread: roundSpread(
+          rounds.map((r) => r.pusher / r.baseline),
+          3,
+        ),
         pusherToBareServerDeliveriesPerSecond: round(pusherBare, 0),
         ratioPusherToBareServerToBaseline: round(pusherBare / baseline, 3),
         perRound: rounds.map((r) => ({
@@ -243,15 +214,23 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
         logWarningsAndErrors: log.count,
         logSample: log.entries,
         method:
-          'pusher: runtime.pusher.pushTo(pages of gateway.connectionIds(), frame) against the local gateway, timed until it returns, then every client checked for the frame; baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting the same-size payload to a 200-only http server at the same concurrency; pusherToBare (diagnostic): the Pusher against that server. Rounds interleaved; medians.',
+          'pusher: runtime.pusher.pushTo(pages of gateway.connectionIds(), frame) against the local gateway, timed until it returns, then every client (1,000 ws clients in a child process, bench/children/ws-clients.ts) checked for exactly one copy; baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting the same-size payload to a 200-only http server at the same concurrency, both in a child process of their own (bench/children/bare-loop.ts); pusherToBare (diagnostic): the Pusher against an in-process bare server. Rounds interleaved; min/median/max, goal on median(pusher)/median(baseline).',
       },
       goal: `pusher ≥ ${GOAL_RATIO} × baseline deliveries/s, every client receives every frame`,
       pass,
       table: {
-        headers: ['measure', 'deliveries/s (median)', 'vs baseline'],
+        headers: ['measure', 'deliveries/s min / median / max', 'vs baseline'],
         rows: [
-          ['baseline: SDK loop → bare http server', fmt(baseline), '1.00x'],
-          ['pusher → local gateway → 1,000 ws clients', fmt(pusher), `${fmt(ratio, 2)}x`],
+          [
+            'baseline: SDK loop → bare http server (own process)',
+            spreadText(rounds.map((r) => r.baseline)),
+            '1.00x',
+          ],
+          [
+            'pusher → local gateway → 1,000 ws clients',
+            spreadText(rounds.map((r) => r.pusher)),
+            `${fmt(ratio, 2)}x`,
+          ],
           [
             '(diagnostic) pusher → bare http server',
             fmt(pusherBare),
@@ -271,7 +250,8 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
   } finally {
     // The runtime first: it drops its sockets without $disconnect, so no write storm on close.
     await runtime?.stop();
-    await Promise.all(clients.map(closeClient));
+    await clients?.stop();
+    await bareLoop?.stop();
     bareClient?.destroy();
     bareAgent?.destroy();
     if (bare) await closeServer(bare.server);

@@ -8,7 +8,7 @@ import type { Task } from '../../src/tasks/task';
 import type { TaskQueue } from '../../src/tasks/task-queue';
 import type { ResolvedServer } from '../../src/tasks/types/task-type';
 import { publishTaskUpdate, type TaskUpdatePorts } from '../../src/tasks/updates';
-import type { WorkerPorts } from '../../src/tasks/worker';
+import type { FinishPorts, WorkerPorts } from '../../src/tasks/worker';
 import type { ChatNotifier } from '../../src/wecom/chat-notifier';
 import { requeueNotifyOf } from './tasks';
 
@@ -28,18 +28,26 @@ export interface WorkerDeps {
   readonly log: Log;
 }
 
-/** The ports of the task worker and the dead-letter handler. */
-export const buildWorkerPorts = (deps: WorkerDeps): WorkerPorts => ({
+/** What finishing tasks without running them (the dead-letter handler) is built from. */
+export type FinishDeps = Pick<WorkerDeps, 'submit' | 'updates' | 'chat' | 'queue' | 'log'>;
+
+/** The ports of the dead-letter handler: the worker's, less files, servers and fetch. */
+export const buildFinishPorts = (deps: FinishDeps): FinishPorts => ({
   tasks: deps.submit.tasks,
   updates: deps.updates,
   submit: deps.submit,
-  artifacts: deps.artifacts,
-  servers: deps.servers,
   chat: deps.chat,
   requeueNotify: requeueNotifyOf(deps.queue),
+  log: deps.log,
+});
+
+/** The ports of the task worker (the local runtime's dead-letter handler takes them too). */
+export const buildWorkerPorts = (deps: WorkerDeps): WorkerPorts => ({
+  ...buildFinishPorts(deps),
+  artifacts: deps.artifacts,
+  servers: deps.servers,
   fetch: deps.fetch,
   clock: deps.clock,
-  log: deps.log,
 });
 
 /** What announcing a failed task needs: its audience, and its chat. */

@@ -1,10 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { MIN_SECRET_LENGTH } from '../../src/auth/token';
+import { readSecret } from '../composition/cloud/secrets';
 import { authSecretSource, ConfigError } from './config';
 import { once } from '../runtime/lazy';
-
-/** How long a fetched secret is reused before Secrets Manager is asked again. */
-const SECRET_MAX_AGE_SECONDS = 300;
 
 function checked(secret: string | undefined, where: string): string {
   if (!secret || secret.length < MIN_SECRET_LENGTH) {
@@ -17,7 +14,7 @@ function checked(secret: string | undefined, where: string): string {
 
 /**
  * Returns a getter for the token signing secret: the local value, or the Secrets Manager secret
- * cached for five minutes by Powertools Parameters (so a rotated secret is picked up).
+ * cached for five minutes (so a rotated secret is picked up).
  */
 export const authSecret = /* @__PURE__ */ once((): (() => Promise<string>) => {
   const source = authSecretSource(process.env);
@@ -25,9 +22,5 @@ export const authSecret = /* @__PURE__ */ once((): (() => Promise<string>) => {
     const value = checked(source.value, 'TASKWIRE_AUTH_SECRET');
     return () => Promise.resolve(value);
   }
-  return async () =>
-    checked(
-      await getSecret<string>(source.arn, { maxAge: SECRET_MAX_AGE_SECONDS }),
-      `Secrets Manager (${source.arn})`,
-    );
+  return async () => checked(await readSecret(source.arn), `Secrets Manager (${source.arn})`);
 });

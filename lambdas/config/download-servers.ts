@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import type { ResolvedServer } from '../../src/tasks/types/task-type';
 import { ConfigError } from './config';
 import type { DownloadServer } from './task-config';
@@ -13,7 +13,10 @@ export const DOWNLOAD_DEFAULTS = {
 /** The credentials secret: server name → basic-auth user and password. */
 export const credentialsSchema = z.record(
   z.string(),
-  z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
+  z.strictObject({
+    username: z.string().check(z.minLength(1)),
+    password: z.string().check(z.minLength(1)),
+  }),
 );
 export type ServerCredentials = z.infer<typeof credentialsSchema>;
 

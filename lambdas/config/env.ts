@@ -36,4 +36,6 @@ export const ENV = {
   fanoutQueueUrl: 'FANOUT_QUEUE_URL',
   /** JSON: the trusted OpenID Connect issuer (src/auth/oidc-settings.ts); unset = HS256 only. */
   oidc: 'TASKWIRE_OIDC',
+  /** GetConnection calls per second the connection sweep may spend (src/connections/sweep.ts). */
+  sweepChecksPerSecond: 'TASKWIRE_SWEEP_CHECKS_PER_SECOND',
 } as const;

@@ -1,19 +1,18 @@
-import { safeParse } from 'zod/mini';
-import type { $ZodType, output } from 'zod/v4/core';
+import * as z from '../../src/validation/zod';
 import { ConfigError, requireEnv } from './config';
 
 /**
- * Reads a JSON setting and checks it against a schema (classic or mini zod: the check goes
- * through zod's core, so a function whose schemas are all mini bundles no classic zod).
+ * Reads a JSON setting and checks it against a schema (mini or classic zod: the check goes
+ * through zod's core).
  * @throws ConfigError naming the setting when it is missing (and has no fallback), not JSON, or
  *   not the schema.
  */
-export function jsonSetting<S extends $ZodType>(
+export function jsonSetting<S extends z.core.$ZodType>(
   env: NodeJS.ProcessEnv,
   name: string,
   schema: S,
-  fallback?: output<S>,
-): output<S> {
+  fallback?: z.output<S>,
+): z.output<S> {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') {
     if (fallback !== undefined) return fallback;
@@ -25,7 +24,7 @@ export function jsonSetting<S extends $ZodType>(
   } catch {
     throw new ConfigError(`setting ${name} is not valid JSON`);
   }
-  const parsed = safeParse(schema, value);
+  const parsed = z.safeParse(schema, value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import { ENV } from './env';
 import type { ArgsContext } from '../../src/tasks/types/task-type';
 import { DEFAULT_ALIASES } from '../../src/wecom/commands';
@@ -10,24 +10,17 @@ import { readTaskQueues } from './task-queues';
 export const downloadServerSchema = z.strictObject({
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Path under baseUrl; `{dsNumber}` is replaced (default `/{dsNumber}`). */
-  path: z.string().startsWith('/').includes('{dsNumber}').optional(),
-  timeoutMs: z
-    .number()
-    .int()
-    .min(100)
-    .max(15 * 60 * 1000)
-    .optional(),
-  maxBytes: z
-    .number()
-    .int()
-    .min(1)
-    .max(5 * 1024 * 1024 * 1024)
-    .optional(),
+  path: z.optional(z.string().check(z.startsWith('/'), z.includes('{dsNumber}'))),
+  timeoutMs: z.optional(z.number().check(z.int(), z.gte(100), z.lte(15 * 60 * 1000))),
+  maxBytes: z.optional(z.number().check(z.int(), z.gte(1), z.lte(5 * 1024 * 1024 * 1024))),
 });
 export type DownloadServer = z.infer<typeof downloadServerSchema>;
 
-const serversSchema = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), downloadServerSchema);
-const aliasesSchema = z.record(z.string().min(1), z.string().min(1));
+const serversSchema = z.record(
+  z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/)),
+  downloadServerSchema,
+);
+const aliasesSchema = z.record(z.string().check(z.minLength(1)), z.string().check(z.minLength(1)));
 
 /** Task settings every task-submitting function reads. */
 export interface TaskConfig {

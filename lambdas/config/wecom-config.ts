@@ -1,17 +1,17 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import { ENV } from './env';
 import type { CallbackKeys } from '../../src/wecom/callback';
 import { createWecomCipher } from '../../src/wecom/crypto';
 import { WecomConfigError } from '../../src/wecom/errors';
+import { readSecret } from '../composition/cloud/secrets';
 import { ConfigError } from './config';
 
 /** The WeCom app's (or bot's) callback settings. */
 export const wecomSettingsSchema = z.object({
-  token: z.string({ error: 'token is missing' }).min(1, 'token is empty'),
+  token: z.string({ error: 'token is missing' }).check(z.minLength(1, 'token is empty')),
   encodingAesKey: z
     .string({ error: 'encodingAesKey is missing' })
-    .min(1, 'encodingAesKey is empty'),
+    .check(z.minLength(1, 'encodingAesKey is empty')),
   /** The corp id; empty for smart-bot callbacks, whose receive id is not checked. */
   corpId: z.string(),
 });
@@ -45,9 +45,6 @@ export function wecomKeysOf(settings: unknown, where: string): CallbackKeys {
   }
 }
 
-/** How long a fetched WeCom secret is reused. */
-const SECRET_MAX_AGE_SECONDS = 300;
-
 /**
  * Returns a getter for the callback keys: from Secrets Manager (JSON with token,
  * encodingAesKey, corpId; cached five minutes) in the cloud, or from WECOM_TOKEN,
@@ -58,7 +55,7 @@ export function wecomKeysSource(env: NodeJS.ProcessEnv): () => Promise<CallbackK
   if (arn) {
     let cached: { raw: string; keys: CallbackKeys } | undefined;
     return async () => {
-      const raw = await getSecret<string>(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+      const raw = await readSecret(arn);
       if (typeof raw !== 'string') throw new ConfigError(`WeCom secret ${arn} is not a string`);
       if (cached?.raw !== raw) {
         let json: unknown;

@@ -1,20 +1,18 @@
-import { z } from 'zod';
-import { safeParse } from 'zod/mini';
-import type { $ZodType, output } from 'zod/v4/core';
+import * as z from '../../src/validation/zod';
 import { badRequest, tooLarge } from '../../src/errors/app-error';
 
 /** The parts of an HTTP API (payload 2.0) event that Taskwire reads. */
 export const httpEventSchema = z.object({
   routeKey: z.string(),
-  rawPath: z.string().optional(),
-  rawQueryString: z.string().optional(),
-  headers: z.record(z.string(), z.string().optional()).optional(),
-  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
-  pathParameters: z.record(z.string(), z.string().optional()).nullish(),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().optional(),
+  rawPath: z.optional(z.string()),
+  rawQueryString: z.optional(z.string()),
+  headers: z.optional(z.record(z.string(), z.optional(z.string()))),
+  queryStringParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  pathParameters: z.nullish(z.record(z.string(), z.optional(z.string()))),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z.optional(z.boolean()),
   // API Gateway's id of the request, logged with every line the request writes.
-  requestContext: z.object({ requestId: z.string().optional() }).optional(),
+  requestContext: z.optional(z.object({ requestId: z.optional(z.string()) })),
 });
 
 /** A parsed HTTP API event. */
@@ -36,10 +34,14 @@ export function bodyText(event: HttpEvent): string {
 }
 
 /**
- * Reads a JSON body and validates it.
+ * Reads a JSON body and validates it against a schema (mini or classic zod).
  * @throws AppError `too_large` past maxBytes, `bad_request` when not JSON or not the schema.
  */
-export function jsonBody<T>(event: HttpEvent, schema: z.ZodType<T>, maxBytes: number): T {
+export function jsonBody<S extends z.core.$ZodType>(
+  event: HttpEvent,
+  schema: S,
+  maxBytes: number,
+): z.output<S> {
   const text = bodyText(event);
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge(`body over ${maxBytes} bytes`);
   if (text.trim() === '') throw badRequest('body is empty: send a JSON object');
@@ -49,7 +51,7 @@ export function jsonBody<T>(event: HttpEvent, schema: z.ZodType<T>, maxBytes: nu
   } catch {
     throw badRequest('body is not valid JSON');
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = z.safeParse(schema, raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
@@ -59,12 +61,12 @@ export function jsonBody<T>(event: HttpEvent, schema: z.ZodType<T>, maxBytes: nu
 }
 
 /** A path parameter validated against a schema (classic or mini zod). */
-export function pathParam<S extends $ZodType>(
+export function pathParam<S extends z.core.$ZodType>(
   event: HttpEvent,
   name: string,
   schema: S,
-): output<S> {
-  const parsed = safeParse(schema, event.pathParameters?.[name]);
+): z.output<S> {
+  const parsed = z.safeParse(schema, event.pathParameters?.[name]);
   if (!parsed.success) {
     throw badRequest(`${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   }

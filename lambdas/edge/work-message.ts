@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 
 /**
  * A task-queue message body (src/tasks/task-queue.ts's TaskMessage), as the task worker and the
@@ -6,8 +6,8 @@ import { z } from 'zod';
  * worker's handler (and its Powertools Batch and Idempotency) for it.
  */
 export const workMessageSchema = z.object({
-  taskId: z.string().min(1).max(128),
-  taskType: z.string().min(1).max(64),
-  kind: z.enum(['run', 'notify']).optional(),
-  attempt: z.number().int().min(0).max(1000).optional(),
+  taskId: z.string().check(z.minLength(1), z.maxLength(128)),
+  taskType: z.string().check(z.minLength(1), z.maxLength(64)),
+  kind: z.optional(z.enum(['run', 'notify'])),
+  attempt: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1000))),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../../src/validation/zod';
 
 /**
  * The parts of an API Gateway WebSocket event that Taskwire reads. (Powertools Parser's

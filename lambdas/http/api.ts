@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import type { Audience } from '../../src/connections/audience';
 import type { ConnectionStore } from '../../src/connections/store';
 import { badRequest, notFound } from '../../src/errors/app-error';
@@ -62,23 +62,25 @@ export interface ApiPorts {
   readonly queueWithinMs?: number;
 }
 
-const submitBodySchema = z.strictObject({
-  taskType: z.string().min(1).max(64),
-  args: z.union([z.array(z.string()).max(32), z.record(z.string(), z.unknown())]),
+export const submitBodySchema = z.strictObject({
+  taskType: z.string().check(z.minLength(1), z.maxLength(64)),
+  args: z.union([z.array(z.string()).check(z.maxLength(32)), z.record(z.string(), z.unknown())]),
   userId: z.optional(userIdSchema),
 });
-const taskIdSchema = z.string().regex(TASK_ID_PATTERN, 'not a task id');
-const idempotencyKeySchema = z
+export const taskIdSchema = z.string().check(z.regex(TASK_ID_PATTERN, 'not a task id'));
+export const idempotencyKeySchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'Idempotency-Key: 1-128 of A-Z a-z 0-9 _ . : -');
+  .check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'Idempotency-Key: 1-128 of A-Z a-z 0-9 _ . : -'));
 
-const pushBodySchema = z.strictObject({
-  data: z.unknown().refine((v) => v !== undefined, 'data is required'),
-  from: z.string().min(1).max(128).optional(),
-  sendAt: z.string().max(64).optional(),
+export const pushBodySchema = z.strictObject({
+  data: z.unknown().check(z.refine((v) => v !== undefined, 'data is required')),
+  from: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  sendAt: z.optional(z.string().check(z.maxLength(64))),
 });
-const scheduledIdSchema = z.string().regex(/^s_[0-9a-f-]{36}$/, 'not a scheduled message id');
-const deliveryIdSchema = z.string().regex(/^d_[0-9a-f-]{36}$/, 'not a delivery id');
+export const scheduledIdSchema = z
+  .string()
+  .check(z.regex(/^s_[0-9a-f-]{36}$/, 'not a scheduled message id'));
+export const deliveryIdSchema = z.string().check(z.regex(/^d_[0-9a-f-]{36}$/, 'not a delivery id'));
 
 /**
  * A route's handler: the parsed event and the request's log in, the answer out. Authentication

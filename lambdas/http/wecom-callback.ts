@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import type { Clock } from '../../src/ports/clock';
 import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
@@ -37,20 +37,22 @@ export interface WecomCallbackPorts {
 }
 
 const required = (name: string) =>
-  z.string({ error: `missing query parameter ${name}` }).min(1, `empty query parameter ${name}`);
+  z
+    .string({ error: `missing query parameter ${name}` })
+    .check(z.minLength(1, `empty query parameter ${name}`));
 
-const querySchema = z.object({
+export const querySchema = z.object({
   msg_signature: required('msg_signature'),
-  timestamp: required('timestamp').regex(/^\d{1,12}$/, 'timestamp must be Unix seconds'),
-  nonce: required('nonce').max(64, 'nonce too long'),
+  timestamp: required('timestamp').check(z.regex(/^\d{1,12}$/, 'timestamp must be Unix seconds')),
+  nonce: required('nonce').check(z.maxLength(64, 'nonce too long')),
 });
-const urlCheckSchema = querySchema.extend({ echostr: required('echostr') });
+export const urlCheckSchema = z.extend(querySchema, { echostr: required('echostr') });
 
 /**
  * Reads the query string exactly once-decoded. API Gateway's queryStringParameters would do,
  * but the raw string is read here so that a `+` in echostr stays a `+` (WeCom sends base64).
  */
-function readQuery<T>(event: HttpEvent, schema: z.ZodType<T>): T {
+function readQuery<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.output<S> {
   const raw: Record<string, string> = {};
   for (const part of (event.rawQueryString ?? '').split('&')) {
     if (!part) continue;
@@ -67,7 +69,7 @@ function readQuery<T>(event: HttpEvent, schema: z.ZodType<T>): T {
     for (const [k, v] of Object.entries(event.queryStringParameters))
       if (v !== undefined) raw[k] = v;
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = z.safeParse(schema, raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new WecomError('missing_field', issue?.message ?? 'bad query');

@@ -1,16 +1,16 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Log } from '../../src/ports/log';
 import { TASK_QUEUE_SETTINGS } from '../../src/tasks/queues';
-import { failFromDeadLetter, type WorkerPorts } from '../../src/tasks/worker';
+import { failFromDeadLetter, type FinishPorts } from '../../src/tasks/worker';
 import { lazyHandler } from '../runtime/lazy';
 import { tryReadRecord } from '../edge/sqs-record';
-import { workerPorts } from '../composition/cloud/workers';
+import { deadLetterPorts } from '../composition/cloud/workers';
 import { invocationLog, logger } from '../runtime/logger';
 import { workMessageSchema } from '../edge/work-message';
 
 /** Ports of the dead-letter handler. */
 export interface DeadLetterPorts {
-  readonly worker: WorkerPorts;
+  readonly worker: FinishPorts;
   readonly log: Log;
 }
 
@@ -60,5 +60,5 @@ export function createDeadLetterHandler(ports: DeadLetterPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
-  createDeadLetterHandler({ worker: workerPorts(), log: logger }),
+  createDeadLetterHandler({ worker: deadLetterPorts(), log: logger }),
 );

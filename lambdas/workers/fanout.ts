@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../../src/validation/zod';
 import { handleFanout, type FanoutPorts } from '../../src/deliveries/fanout';
 import type { FanoutMessage } from '../../src/deliveries/records';
 import { lazyHandler } from '../runtime/lazy';
@@ -11,15 +11,25 @@ import { invocationLog } from '../runtime/logger';
 import { fanoutPorts } from '../composition/cloud/messages';
 import { idempotencyStore } from '../composition/cloud/idempotency';
 
+/** A whole number ≥ 0. */
+const count = () => z.number().check(z.int(), z.nonnegative());
+
 /** A fan-out queue message body. */
 export const fanoutMessageSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('batch'),
-    deliveryId: z.string().min(1).max(64),
-    batch: z.number().int().nonnegative(),
-    connectionIds: z.array(z.string().min(1).max(128)).max(1000),
+    deliveryId: z.string().check(z.minLength(1), z.maxLength(64)),
+    batch: count(),
+    connectionIds: z
+      .array(z.string().check(z.minLength(1), z.maxLength(128)))
+      .check(z.maxLength(1000)),
+    retry: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100))),
+    carried: z.optional(z.object({ delivered: count(), gone: count(), failed: count() })),
   }),
-  z.object({ kind: z.literal('scheduled'), scheduledId: z.string().min(1).max(64) }),
+  z.object({
+    kind: z.literal('scheduled'),
+    scheduledId: z.string().check(z.minLength(1), z.maxLength(64)),
+  }),
 ]);
 
 /** Ports of the fan-out worker. */
@@ -60,7 +70,9 @@ export function createFanoutHandler(ports: FanoutWorkerPorts) {
       });
       const fanout: FanoutPorts = { ...ports.fanout, log };
       if (message.kind === 'batch') {
-        await batchOnce({ key: `${message.deliveryId}#${message.batch}`, message }, fanout);
+        // A requeued rest of a batch is its own send (its own key), pushed once too.
+        const key = `${message.deliveryId}#${message.batch}${message.retry ? `#r${message.retry}` : ''}`;
+        await batchOnce({ key, message }, fanout);
       } else {
         // A scheduled send claims its record first, which makes a repeat a no-op.
         await handleFanout(fanout, message);

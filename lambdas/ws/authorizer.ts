@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
+import * as z from '../../src/validation/zod';
 import type { OidcVerifier } from '../../src/auth/oidc';
 import { verifyAnyToken } from '../../src/auth/verify';
 import { isAppError } from '../../src/errors/app-error';

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
+import * as z from '../../src/validation/zod';
 import { ROLES } from '../../src/auth/token';
 import type { ConnectionStore } from '../../src/connections/store';
 import type { Log } from '../../src/ports/log';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../validation/zod';
 import { unauthorized } from '../errors/app-error';
 import { groupSchema, userIdSchema } from '../names/names';
 

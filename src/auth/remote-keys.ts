@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors as joseErrors, type RemoteJWKSet } from 'jose';
-import * as z from 'zod/mini';
+import * as z from '../validation/zod';
 import { IdentityProviderError, type KeyResolver } from './keys';
 import { isTrustedKeyUrl, type OidcSettings } from './oidc-settings';
 

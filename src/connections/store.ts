@@ -7,6 +7,13 @@ export type NewConnection = Pick<
   'connectionId' | 'userId' | 'roles' | 'allowedGroups' | 'connectedAt'
 >;
 
+/** A record the sweep must check: past its last-seen deadline, or expired outright. */
+export interface StaleRecord {
+  readonly connectionId: string;
+  /** Past expiresAt: API Gateway has closed it (2-hour limit); no check needed. */
+  readonly expired: boolean;
+}
+
 /**
  * The port through which the domain reads and writes who is connected. The DynamoDB adapter
  * is {@link DynamoConnectionStore}; tests may pass any other implementation.
@@ -36,13 +43,27 @@ export interface ConnectionStore {
    * records are skipped.
    */
   recipients(audience: Audience): AsyncIterable<readonly string[]>;
-  /** The live connections of a user (presence). */
+  /** The live connections of a user (presence); records past their last-seen deadline are left out. */
   listUser(userId: string): Promise<ConnectionSummary[]>;
   /**
-   * Every connection record, expired ones included (flagged), a Query page at a time: what the
-   * clean-up sweep walks.
+   * Records that the client was heard from now: moves the record's last-seen deadline out. It
+   * writes at most once per refresh interval per connection (per process) unless `force` (the
+   * sweep, after GetConnection found the connection alive); a gone connection is a no-op.
+   * @returns whether it wrote.
    */
-  everyRecord(): AsyncIterable<readonly { connectionId: string; expired: boolean }[]>;
-  /** Live connections counted by clientType (`unregistered` for those without one). */
+  touch(connectionId: string, options?: { readonly force?: boolean }): Promise<boolean>;
+  /**
+   * The records past their last-seen deadline, expired ones flagged, a Query page at a time:
+   * what the clean-up sweep checks. Records before their deadline are never read, except with
+   * `withinSeconds`: then also those whose deadline falls within that many seconds from now (an
+   * on-demand sweep of the local runtime passes the stale window and so checks every record).
+   */
+  staleRecords(options?: {
+    readonly withinSeconds?: number;
+  }): AsyncIterable<readonly StaleRecord[]>;
+  /**
+   * Live connections counted by clientType (`unregistered` for those without one); records past
+   * their last-seen deadline are not counted.
+   */
   countByClientType(): Promise<Record<string, number>>;
 }

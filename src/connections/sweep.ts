@@ -1,6 +1,10 @@
 import type { Log } from '../ports/log';
 import { forEachBounded } from '../push/concurrency';
 import type { ConnectionStore } from './store';
+import { createTokenBucket } from './token-bucket';
+
+/** GetConnection checks per second a sweep makes by default (a sliver of the 10,000/s quota). */
+export const DEFAULT_SWEEP_CHECKS_PER_SECOND = 100;
 
 /** What the clean-up sweep needs. */
 export interface SweepPorts {
@@ -8,40 +12,73 @@ export interface SweepPorts {
   /** True when API Gateway no longer knows the connection (GetConnection answers 410). */
   readonly isGone: (connectionId: string) => Promise<boolean>;
   readonly log: Log;
+  /** Checks in flight at once (default 20). */
   readonly concurrency?: number;
+  /**
+   * GetConnection calls per second at most (default DEFAULT_SWEEP_CHECKS_PER_SECOND; 0 = no
+   * limit): they share the account's `@connections` quota with every push.
+   */
+  readonly checksPerSecond?: number;
+}
+
+/** Options of one sweep run. */
+export interface SweepOptions {
+  /** Also check records whose last-seen deadline falls within this many seconds (default 0). */
+  readonly withinSeconds?: number;
 }
 
 /** What a sweep found. */
 export interface SweepReport {
+  /** Records read past their deadline. */
   readonly checked: number;
+  /** GetConnection calls made (expired records need none). */
+  readonly probed: number;
   readonly removed: number;
+  /** Records GetConnection found alive: their deadline moved out, so they are not read again. */
+  readonly alive: number;
   readonly errors: number;
 }
 
 /**
  * Removes the records of connections that API Gateway dropped without a $disconnect (it sends
- * that event on a best-effort basis): expired records at once, live-looking ones after
- * GetConnection answers 410. Reads with Query pages over the broadcast shards, never a Scan.
+ * that event on a best-effort basis). Reads only records past their last-seen deadline (a Query
+ * on the byStaleAt index, never a Scan), so its cost is O(stale), not O(connections): expired
+ * records go at once; the others are checked with GetConnection at a bounded rate, and deleted
+ * when it answers 410 or refreshed when the connection is alive but silent.
  */
-export async function sweepConnections(ports: SweepPorts): Promise<SweepReport> {
-  let checked = 0;
-  let removed = 0;
-  let errors = 0;
-  await forEachBounded(ports.store.everyRecord(), ports.concurrency ?? 20, async (record) => {
-    checked++;
+export async function sweepConnections(
+  ports: SweepPorts,
+  options: SweepOptions = {},
+): Promise<SweepReport> {
+  const bucket = createTokenBucket({
+    perSecond: ports.checksPerSecond ?? DEFAULT_SWEEP_CHECKS_PER_SECOND,
+  });
+  const counts = { checked: 0, probed: 0, removed: 0, alive: 0, errors: 0 };
+  const records = ports.store.staleRecords(
+    options.withinSeconds ? { withinSeconds: options.withinSeconds } : {},
+  );
+  await forEachBounded(records, ports.concurrency ?? 20, async (record) => {
+    counts.checked++;
     try {
-      if (record.expired || (await ports.isGone(record.connectionId))) {
-        await ports.store.remove(record.connectionId);
-        removed++;
+      if (!record.expired) {
+        await bucket.take();
+        counts.probed++;
+        if (!(await ports.isGone(record.connectionId))) {
+          await ports.store.touch(record.connectionId, { force: true });
+          counts.alive++;
+          return;
+        }
       }
+      await ports.store.remove(record.connectionId);
+      counts.removed++;
     } catch (e) {
-      errors++;
+      counts.errors++;
       ports.log.warn('sweep could not check a connection', {
         connectionId: record.connectionId,
         error: e instanceof Error ? e.message : String(e),
       });
     }
   });
-  if (removed > 0 || errors > 0) ports.log.info('connections swept', { checked, removed, errors });
-  return { checked, removed, errors };
+  if (counts.removed > 0 || counts.errors > 0) ports.log.info('connections swept', counts);
+  return counts;
 }

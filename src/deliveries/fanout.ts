@@ -3,7 +3,7 @@ import type { Log } from '../ports/log';
 import type { FrameFactory, ServerFrame } from '../push/frames';
 import { buildMessageFrame } from '../push/payload';
 import { deliver, type DeliverPorts } from './deliver';
-import type { FanoutMessage, ScheduledRecord } from './records';
+import type { FanoutMessage, MessageStore, ScheduledRecord } from './records';
 
 /** What the fan-out worker needs. */
 export interface FanoutPorts extends DeliverPorts {
@@ -13,7 +13,40 @@ export interface FanoutPorts extends DeliverPorts {
 }
 
 /** What handling one fan-out message did. */
-export type FanoutOutcome = 'delivered' | 'skipped';
+export type FanoutOutcome = 'delivered' | 'requeued' | 'skipped';
+
+/** Times a batch's throttled rest goes back on the queue before such posts count as failed. */
+export const MAX_BATCH_REQUEUES = 10;
+/** How long a requeued rest waits on the queue, so the quota has recovered by then. */
+const REQUEUE_DELAY_SECONDS = 1;
+
+/** Frames of recent deliveries per message store: a delivery's frame never changes. */
+const frameCache = new WeakMap<MessageStore, Map<string, ServerFrame>>();
+const FRAME_CACHE_SIZE = 64;
+
+/**
+ * The delivery's frame: read (and parsed) once per execution environment, not once per batch,
+ * so a large fan-out pays one table read and one parse, not one per 500 recipients.
+ */
+async function deliveryFrame(
+  ports: FanoutPorts,
+  deliveryId: string,
+): Promise<ServerFrame | undefined> {
+  let cache = frameCache.get(ports.messages);
+  if (!cache) {
+    cache = new Map();
+    frameCache.set(ports.messages, cache);
+  }
+  const cached = cache.get(deliveryId);
+  if (cached) return cached;
+  const delivery = await ports.messages.getDelivery(deliveryId);
+  if (!delivery) return undefined;
+  const frame = JSON.parse(delivery.frame) as ServerFrame;
+  // Oldest first out: a Map keeps insertion order.
+  if (cache.size >= FRAME_CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
+  cache.set(deliveryId, frame);
+  return frame;
+}
 
 /**
  * Handles one fan-out message: a batch of an async delivery (push to its connection ids, add
@@ -26,20 +59,45 @@ export async function handleFanout(
   message: FanoutMessage,
 ): Promise<FanoutOutcome> {
   if (message.kind === 'batch') {
-    const delivery = await ports.messages.getDelivery(message.deliveryId);
-    if (!delivery) {
+    const frame = await deliveryFrame(ports, message.deliveryId);
+    if (!frame) {
       ports.log.warn('batch for an unknown delivery', { deliveryId: message.deliveryId });
       return 'skipped';
     }
-    const frame = JSON.parse(delivery.frame) as ServerFrame;
+    const retry = message.retry ?? 0;
     const report = await ports.pusher.pushTo(
       (async function* () {
         yield message.connectionIds;
       })(),
       frame,
-      `delivery:${delivery.id}`,
+      `delivery:${message.deliveryId}`,
+      // Posts still throttled after their retries go back on the queue, not into `failed`.
+      { deferThrottled: retry < MAX_BATCH_REQUEUES },
     );
-    await ports.messages.addBatch(delivery.id, report);
+    const carried = message.carried ?? { delivered: 0, gone: 0, failed: 0 };
+    const counts = {
+      delivered: carried.delivered + report.delivered,
+      gone: carried.gone + report.gone,
+      failed: carried.failed + report.failed,
+    };
+    const deferred = report.deferred ?? [];
+    if (deferred.length > 0) {
+      // The same batch, its rest only: the delivery counts it once, when the last rest is sent.
+      await ports.fanout.send(
+        {
+          kind: 'batch',
+          deliveryId: message.deliveryId,
+          batch: message.batch,
+          connectionIds: deferred,
+          retry: retry + 1,
+          carried: counts,
+        },
+        { delaySeconds: REQUEUE_DELAY_SECONDS },
+      );
+      ports.log.info('throttled posts requeued', { requeued: deferred.length, retry: retry + 1 });
+      return 'requeued';
+    }
+    await ports.messages.addBatch(message.deliveryId, counts);
     return 'delivered';
   }
 

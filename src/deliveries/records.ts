@@ -51,6 +51,10 @@ export type FanoutMessage =
       readonly deliveryId: string;
       readonly batch: number;
       readonly connectionIds: readonly string[];
+      /** How often this batch's throttled rest has been queued again (absent: the first send). */
+      readonly retry?: number;
+      /** The counts of the batch's earlier sends, added to the delivery with the last one. */
+      readonly carried?: BatchCounts;
     }
   | { readonly kind: 'scheduled'; readonly scheduledId: string };
 

@@ -1,6 +1,4 @@
-// zod/mini: these schemas reach the smallest Lambdas (authorizer, $connect), and the mini
-// build tree-shakes to a few KB where classic zod adds ~450 KB. Classic schemas accept them.
-import * as z from 'zod/mini';
+import * as z from '../validation/zod';
 
 /**
  * The character sets of names that end up in DynamoDB keys and URLs. Keeping them narrow means

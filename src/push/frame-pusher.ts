@@ -13,6 +13,20 @@ export interface PushReport {
   readonly failed: number;
   /** Posts repeated after a 429 (LimitExceeded). */
   readonly retried: number;
+  /**
+   * With {@link PushOptions.deferThrottled}: connections still answered 429 after every retry,
+   * neither delivered nor failed; the caller sends them again later (the fan-out queue does).
+   */
+  readonly deferred?: readonly string[];
+}
+
+/** Options of one push. */
+export interface PushOptions {
+  /**
+   * Hand back connections whose posts exhausted their retries on 429 (in `deferred`) instead of
+   * counting them failed: for a caller that can send them again later.
+   */
+  readonly deferThrottled?: boolean;
 }
 
 /** Outcome of posting to one connection. */
@@ -30,6 +44,7 @@ export interface FramePusher {
     recipients: AsyncIterable<readonly string[]>,
     frame: ServerFrame,
     label?: string,
+    options?: PushOptions,
   ): Promise<PushReport>;
   /** Posts bytes to one connection (with retries). Never throws: the outcome says what happened. */
   post(connectionId: string, data: Uint8Array): Promise<{ outcome: PostOutcome; retries: number }>;

@@ -2,9 +2,10 @@ import type { Audience } from '../connections/audience';
 import { describeAudience } from '../connections/audience';
 import type { ConnectionStore } from '../connections/store';
 import type { Log } from '../ports/log';
+import { AdaptiveRate } from './adaptive-rate';
 import { forEachBounded } from './concurrency';
 import type { ConnectionPoster } from './connection-poster';
-import type { FramePusher, PostOutcome, PushReport } from './frame-pusher';
+import type { FramePusher, PostOutcome, PushOptions, PushReport } from './frame-pusher';
 import type { ServerFrame } from './frames';
 
 /** Options of {@link Pusher}. */
@@ -19,6 +20,12 @@ export interface PusherOptions {
   readonly maxRetries?: number;
   /** First backoff step in ms; doubles each retry, full jitter (default 50). */
   readonly backoffMs?: number;
+  /**
+   * The send rate every push of this pusher shares, cut on 429 and grown again (additive
+   * increase, multiplicative decrease): how concurrent batches converge near the account's
+   * quota. Default a fresh {@link AdaptiveRate}.
+   */
+  readonly rate?: AdaptiveRate;
   /** Injected for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -41,6 +48,8 @@ export class Pusher implements FramePusher {
   private readonly backoffMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Shared by every push of this pusher (see {@link PusherOptions.rate}). */
+  public readonly rate: AdaptiveRate;
 
   public constructor(options: PusherOptions) {
     this.poster = options.poster;
@@ -51,6 +60,7 @@ export class Pusher implements FramePusher {
     this.backoffMs = options.backoffMs ?? 50;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.rate = options.rate ?? new AdaptiveRate();
   }
 
   /** Sends the frame to every live connection of the audience. */
@@ -63,19 +73,23 @@ export class Pusher implements FramePusher {
     recipients: AsyncIterable<readonly string[]>,
     frame: ServerFrame,
     label = 'connections',
+    options: PushOptions = {},
   ): Promise<PushReport> {
     const data = Buffer.from(JSON.stringify(frame));
     const counts = { attempted: 0, delivered: 0, gone: 0, failed: 0, retried: 0 };
+    const deferred: string[] = [];
+    const defer = options.deferThrottled === true;
     await forEachBounded(recipients, this.concurrency, async (connectionId) => {
       counts.attempted++;
-      const { outcome, retries } = await this.post(connectionId, data);
-      counts[outcome]++;
+      const { outcome, retries } = await this.attempt(connectionId, data, !defer);
+      if (outcome === 'throttled') deferred.push(connectionId);
+      else counts[outcome]++;
       counts.retried += retries;
     });
     if (counts.gone > 0 || counts.failed > 0) {
       this.log.warn('push incomplete', { audience: label, frameType: frame.type, ...counts });
     }
-    return counts;
+    return defer ? { ...counts, deferred } : counts;
   }
 
   /**
@@ -85,8 +99,25 @@ export class Pusher implements FramePusher {
     connectionId: string,
     data: Uint8Array,
   ): Promise<{ outcome: PostOutcome; retries: number }> {
+    const { outcome, retries } = await this.attempt(connectionId, data, true);
+    // With failThrottled an exhausted 429 already comes back as failed; this only narrows.
+    return { outcome: outcome === 'throttled' ? 'failed' : outcome, retries };
+  }
+
+  /**
+   * One connection's post with its retries; `throttled` when 429s outlasted them and
+   * `failThrottled` is false (the caller defers it), else such a post is logged and failed.
+   */
+  private async attempt(
+    connectionId: string,
+    data: Uint8Array,
+    failThrottled: boolean,
+  ): Promise<{ outcome: PostOutcome | 'throttled'; retries: number }> {
     for (let attempt = 0; ; attempt++) {
+      await this.rate.acquire();
       const sent = await this.poster.post(connectionId, data);
+      if (sent.result === 'throttled') this.rate.throttle();
+      else this.rate.accepted();
       if (sent.result === 'delivered') return { outcome: 'delivered', retries: attempt };
       if (sent.result === 'gone') {
         await this.forget(connectionId);
@@ -96,6 +127,9 @@ export class Pusher implements FramePusher {
         // Full jitter: spreads the retries of a large fan-out instead of bunching them.
         await this.sleep(this.random() * this.backoffMs * 2 ** attempt);
         continue;
+      }
+      if (sent.result === 'throttled' && !failThrottled) {
+        return { outcome: 'throttled', retries: attempt };
       }
       const e = sent.error;
       this.log.error('post to connection failed', {

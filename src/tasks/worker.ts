@@ -121,11 +121,20 @@ export async function handleWork(
 }
 
 /**
+ * What finishing a task without running it needs (the dead-letter handler): no files, servers
+ * or fetch, so that function bundles neither S3 nor the download credentials.
+ */
+export type FinishPorts = Pick<
+  WorkerPorts,
+  'tasks' | 'updates' | 'submit' | 'chat' | 'requeueNotify' | 'log'
+>;
+
+/**
  * Marks a task failed because its message reached the dead-letter queue (the worker crashed
  * or timed out on every try), and tells its audience. A task already finished is left alone.
  */
 export async function failFromDeadLetter(
-  ports: WorkerPorts,
+  ports: FinishPorts,
   message: WorkMessage,
   receiveCount: number,
 ): Promise<WorkOutcome> {
@@ -141,7 +150,7 @@ export async function failFromDeadLetter(
 }
 
 async function finish(
-  ports: WorkerPorts,
+  ports: FinishPorts,
   taskId: string,
   change: Parameters<TaskStore['transition']>[1],
 ) {
@@ -154,12 +163,12 @@ async function finish(
 }
 
 /** The chat renders with the types this worker runs (their summary and result lines). */
-const chatPortsOf = (ports: WorkerPorts): ChatPorts => ({
+const chatPortsOf = (ports: FinishPorts): ChatPorts => ({
   ...ports,
   types: taskTypesOf(ports.submit),
 });
 
-async function announce(ports: WorkerPorts, task: Task): Promise<void> {
+async function announce(ports: FinishPorts, task: Task): Promise<void> {
   const report = await publishTaskUpdate(ports.updates, task);
   ports.log.debug('task update pushed', { taskId: task.taskId, status: task.status, ...report });
 }

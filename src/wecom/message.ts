@@ -9,7 +9,7 @@
  * - JSON with the app field names (official Go sample) and smart-bot JSON (`msgid, chatid,
  *   chattype, from{userid}, msgtype, text{content}, response_url, aibotid`).
  */
-import { z } from 'zod';
+import * as z from '../validation/zod';
 import { WecomError } from './errors';
 import { parseWecomJson, type JsonValue } from './json';
 import { parseWecomXml, type XmlValue } from './xml';
@@ -60,31 +60,38 @@ export interface WecomInbound {
 }
 
 /** Ids and times arrive as strings (XML) or numbers (JSON); both become exact strings. */
-const idLike = z
-  .union([z.string(), z.number().int().nonnegative()])
-  .transform((v) => String(v).trim());
+const idLike = z.pipe(
+  z.union([z.string(), z.number().check(z.int(), z.nonnegative())]),
+  z.transform((v: string | number) => String(v).trim()),
+);
 
 /** An empty XML element (`<Text></Text>`) reads as '', which means "absent" for a group. */
-const group = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const group = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.transform((v: unknown) => (v === '' ? undefined : v)),
+    z.optional(schema),
+  );
+
+/** A string, trimmed. */
+const trimmed = () => z.string().check(z.trim());
 
 const messageSchema = z.object({
-  msgtype: z.string().trim().toLowerCase().min(1),
-  fromusername: z.string().trim().optional(),
-  tousername: z.string().trim().optional(),
-  createtime: idLike.pipe(z.string().regex(/^\d{1,20}$/)).optional(),
-  content: z.string().optional(),
-  msgid: idLike.pipe(z.string().max(256)).optional(),
-  agentid: idLike.optional(),
-  event: z.union([z.string(), group(z.object({ eventtype: z.string().optional() }))]).optional(),
-  eventkey: z.string().optional(),
-  webhookurl: z.string().trim().optional(),
-  chatid: z.string().trim().optional(),
-  chattype: z.string().trim().optional(),
-  from: group(z.object({ userid: z.string().trim().optional() })),
-  text: group(z.object({ content: z.string().optional() })),
-  response_url: z.string().trim().optional(),
-  aibotid: z.string().trim().optional(),
+  msgtype: z.string().check(z.trim(), z.toLowerCase(), z.minLength(1)),
+  fromusername: z.optional(trimmed()),
+  tousername: z.optional(trimmed()),
+  createtime: z.optional(z.pipe(idLike, z.string().check(z.regex(/^\d{1,20}$/)))),
+  content: z.optional(z.string()),
+  msgid: z.optional(z.pipe(idLike, z.string().check(z.maxLength(256)))),
+  agentid: z.optional(idLike),
+  event: z.optional(z.union([z.string(), group(z.object({ eventtype: z.optional(z.string()) }))])),
+  eventkey: z.optional(z.string()),
+  webhookurl: z.optional(trimmed()),
+  chatid: z.optional(trimmed()),
+  chattype: z.optional(trimmed()),
+  from: group(z.object({ userid: z.optional(trimmed()) })),
+  text: group(z.object({ content: z.optional(z.string()) })),
+  response_url: z.optional(trimmed()),
+  aibotid: z.optional(trimmed()),
 });
 
 /** Parses the decrypted text (XML or JSON, chosen by its first character) into a record. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../validation/zod';
 import { AppError } from '../errors/app-error';
 import { clientTypeSchema, groupSchema, MAX_GROUPS_PER_CONNECTION } from '../names/names';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../push/json-depth';
@@ -10,12 +10,12 @@ import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../push/json-depth';
  */
 export const MAX_CLIENT_FRAME_BYTES = 32 * 1024;
 
-const requestId = z.string().min(1).max(128).optional();
+const requestId = z.optional(z.string().check(z.minLength(1), z.maxLength(128)));
 
 const registerFrame = z.strictObject({
   action: z.literal('register'),
   clientType: clientTypeSchema,
-  groups: z.array(groupSchema).max(MAX_GROUPS_PER_CONNECTION).optional(),
+  groups: z.optional(z.array(groupSchema).check(z.maxLength(MAX_GROUPS_PER_CONNECTION))),
   requestId,
 });
 const joinFrame = z.strictObject({ action: z.literal('join'), group: groupSchema, requestId });
@@ -23,12 +23,12 @@ const leaveFrame = z.strictObject({ action: z.literal('leave'), group: groupSche
 const pingFrame = z.strictObject({ action: z.literal('ping'), requestId });
 const submitFrame = z.strictObject({
   action: z.literal('submit'),
-  taskType: z.string().min(1).max(64),
-  args: z.union([z.array(z.string()).max(32), z.record(z.string(), z.unknown())]),
+  taskType: z.string().check(z.minLength(1), z.maxLength(64)),
+  args: z.union([z.array(z.string()).check(z.maxLength(32)), z.record(z.string(), z.unknown())]),
   requestId,
 });
 
-const schemas = {
+export const schemas = {
   register: registerFrame,
   join: joinFrame,
   leave: leaveFrame,
@@ -52,7 +52,7 @@ const isClientAction = (a: unknown): a is ClientAction =>
   typeof a === 'string' && Object.prototype.hasOwnProperty.call(schemas, a);
 
 /** Formats the first zod issue as `field: message`. */
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid frame';
   const path = issue.path.join('.');

@@ -66,6 +66,19 @@ export async function handleClientFrame(
   connectionId: string,
   frame: ClientFrame,
 ): Promise<ServerFrame | undefined> {
+  // Every frame (a `ping` heartbeat above all) shows the client is alive: it moves the record's
+  // last-seen deadline out (one write per refresh interval at most). Best-effort: the sweep asks
+  // GetConnection before it deletes anything, so a lost refresh costs one check, never a record.
+  const refreshed = ports.store.touch(connectionId).catch(() => false);
+  const [answer] = await Promise.all([applyFrame(ports, connectionId, frame), refreshed]);
+  return answer;
+}
+
+async function applyFrame(
+  ports: SessionPorts,
+  connectionId: string,
+  frame: ClientFrame,
+): Promise<ServerFrame | undefined> {
   const { store, frames } = ports;
   switch (frame.action) {
     case 'ping':

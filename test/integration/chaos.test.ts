@@ -34,6 +34,16 @@ const SOCKET_BATCHES = 6;
 const SOCKET_CASES_PER_BATCH = 350;
 const HTTP_CASES = 1000;
 const CONCURRENCY = 24;
+/**
+ * Bounds (not speeds), for a loaded 2-core CI machine: a batch starts no case after BATCH_BOUND_MS
+ * and then fails saying so (each case has its own bounded waits, raw-socket's ANSWER_BOUND_MS),
+ * which is well inside the test's own timeout. An idle machine runs a batch in 2-4 s.
+ */
+const BATCH_BOUND_MS = 90_000;
+const BATCH_TIMEOUT_MS = BATCH_BOUND_MS + 60_000;
+/** How long the watcher's pongs and push may lag behind a batch (its backlog under load). */
+const WATCHER_BOUND_MS = 30_000;
+jest.setTimeout(60_000);
 
 let rt: LocalRuntime;
 let watcher: TestClient;
@@ -47,16 +57,20 @@ const recordingLog: Log = {
   error: (message, ...attributes) => errors.push(`${message} ${JSON.stringify(attributes)}`),
 };
 
-/** Runs cases `from`..`to` at a bounded concurrency; a thrown case is a problem too. */
+/**
+ * Runs cases `from`..`to` at a bounded concurrency; a thrown case is a problem too. Throws when
+ * BATCH_BOUND_MS passes before every case has started (naming how far it got).
+ */
 async function runCases(
   from: number,
   to: number,
   run: (seed: number, t: ChaosTarget) => Promise<CaseOutcome>,
 ): Promise<(CaseOutcome & { index: number })[]> {
   const outcomes: (CaseOutcome & { index: number })[] = [];
+  const bound = Date.now() + BATCH_BOUND_MS;
   let next = from;
   const lane = async () => {
-    for (let i = next++; i < to; i = next++) {
+    for (let i = next++; i < to && Date.now() < bound; i = next++) {
       const outcome = await run(caseSeed(SEED, i), target).catch((e: unknown): CaseOutcome => ({
         kind: 'threw',
         statuses: [],
@@ -66,6 +80,12 @@ async function runCases(
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  if (outcomes.length < to - from) {
+    throw new Error(
+      `cases ${from}..${to - 1}: only ${outcomes.length} ran in ${BATCH_BOUND_MS} ms` +
+        ` (seed ${SEED}); problems so far: ${JSON.stringify(failures(outcomes).slice(0, 20))}`,
+    );
+  }
   return outcomes;
 }
 
@@ -113,11 +133,12 @@ async function watched<T>(label: string, work: () => Promise<T>): Promise<T> {
     expect(await pushed).toBe(200);
     await watcher.waitFor(
       (f) => f.type === 'message' && JSON.stringify(f).includes(`"label":"${label}"`),
+      WATCHER_BOUND_MS,
     );
     await eventually(() => {
       const got = new Set(watcher.ofType('pong').map((f) => f.requestId));
       return sent.every((id) => got.has(id));
-    });
+    }, WATCHER_BOUND_MS);
     expect(watcher.socket.readyState).toBe(watcher.socket.OPEN);
   }
 }
@@ -262,21 +283,29 @@ describe('the socket fuzzer', () => {
   for (let batch = 0; batch < SOCKET_BATCHES; batch++) {
     const from = batch * SOCKET_CASES_PER_BATCH;
     const to = from + SOCKET_CASES_PER_BATCH;
-    it(`batch ${batch}: cases ${from}..${to - 1} (seed ${SEED}) crash nothing and answer no 5xx`, async () => {
-      const outcomes = await watched(`batch-${batch}`, () => runCases(from, to, socketCase));
-      expect(outcomes).toHaveLength(SOCKET_CASES_PER_BATCH);
-      expect(failures(outcomes)).toEqual([]);
-      await assertHealthy();
-    });
+    it(
+      `batch ${batch}: cases ${from}..${to - 1} (seed ${SEED}) crash nothing and answer no 5xx`,
+      async () => {
+        const outcomes = await watched(`batch-${batch}`, () => runCases(from, to, socketCase));
+        expect(outcomes).toHaveLength(SOCKET_CASES_PER_BATCH);
+        expect(failures(outcomes)).toEqual([]);
+        await assertHealthy();
+      },
+      BATCH_TIMEOUT_MS,
+    );
   }
 });
 
 describe('the HTTP fuzzer', () => {
-  it(`${HTTP_CASES} requests (seed ${SEED}) never answer 5xx`, async () => {
-    const base = SOCKET_BATCHES * SOCKET_CASES_PER_BATCH;
-    const outcomes = await watched('http', () => runCases(base, base + HTTP_CASES, httpCase));
-    expect(outcomes).toHaveLength(HTTP_CASES);
-    expect(failures(outcomes)).toEqual([]);
-    await assertHealthy();
-  });
+  it(
+    `${HTTP_CASES} requests (seed ${SEED}) never answer 5xx`,
+    async () => {
+      const base = SOCKET_BATCHES * SOCKET_CASES_PER_BATCH;
+      const outcomes = await watched('http', () => runCases(base, base + HTTP_CASES, httpCase));
+      expect(outcomes).toHaveLength(HTTP_CASES);
+      expect(failures(outcomes)).toEqual([]);
+      await assertHealthy();
+    },
+    BATCH_TIMEOUT_MS,
+  );
 });

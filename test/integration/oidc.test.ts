@@ -4,14 +4,13 @@
  * tokens open a WebSocket (real `ws` client) and pass the HTTP admin check; each bad one is
  * refused with 401 and writes nothing: no connection record, no message.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import type { LocalRuntime } from '../../local/runtime';
 import { LOCAL_TABLES } from '../../local/tables';
 import { parseOidcSettings } from '../../src/auth/oidc-settings';
 import { OIDC_CLOCK_TOLERANCE_SECONDS } from '../../src/auth/oidc';
 import { startTestIssuer, type TestIssuer } from '../support/oidc-issuer';
+import { killSpawned, spawnLocalMain } from '../support/processes';
 import { startTestRuntime, tokenFor } from '../support/runtime';
 import { allConnectionItems, scanTable } from '../support/table';
 import { eventually, TestClient } from '../support/ws-client';
@@ -190,42 +189,39 @@ describe('HTTP admin routes with OIDC tokens', () => {
   });
 });
 
-/** Runs `npm start`'s command with `env` on free ports until its ready line (or its exit). */
+/**
+ * Runs `npm start`'s command with `env` on free ports until its ready line; `ready` is undefined
+ * when it exited first (its output then read to the end).
+ */
 async function startMain(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    cwd: path.resolve(__dirname, '../..'),
-    env: { ...env, TASKWIRE_WS_PORT: '0', TASKWIRE_HTTP_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const ready = await Promise.race([
-    new Promise<string | undefined>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ready line:\n${stdout}${stderr}`)),
-        20_000,
-      );
-      child.stdout.on('data', () => {
-        const ws = /ready: ws=(\S+)/.exec(stdout)?.[1];
-        if (ws) {
-          clearTimeout(timer);
-          resolve(ws);
-        }
-      });
-      child.on('exit', () => clearTimeout(timer));
-    }),
-    exited.then(() => undefined),
-  ]);
-  return { child, ready, exited, output: () => ({ stdout, stderr }) };
+  const main = spawnLocalMain({ ...env, TASKWIRE_WS_PORT: '0', TASKWIRE_HTTP_PORT: '0' });
+  const ready = await main.waitForOutput(/ready: ws=(\S+)/).then(
+    (m) => m[1],
+    (e: unknown) => {
+      if (main.running()) throw e;
+      return undefined;
+    },
+  );
+  return {
+    child: main.process,
+    ready,
+    exited: main.exited,
+    // The exit code, once what it printed is read to the end.
+    exitWithin: async () => {
+      const code = await main.exitWithin();
+      await main.closed;
+      return code;
+    },
+    output: () => ({ stdout: main.stdout(), stderr: main.stderr() }),
+  };
 }
 
 describe('npm start with TASKWIRE_OIDC', () => {
   // The SDK's switch is removed from the environment (the test set-up sets it): npm start must
   // keep the warning away by itself.
   const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _unset, ...baseEnv } = process.env;
+  // A failed test leaves no runtime behind.
+  afterEach(killSpawned);
 
   it('trusts the issuer and prints no SDK Node-version warning', async () => {
     // Prepare
@@ -241,10 +237,10 @@ describe('npm start with TASKWIRE_OIDC', () => {
       expect(main.output().stdout).toContain(`OIDC issuer     ${issuer.issuer}`);
     } finally {
       main.child.kill('SIGINT');
-      expect(await main.exited).toBe(0);
+      expect(await main.exitWithin()).toBe(0);
     }
     expect(main.output().stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK for JavaScript/);
-  });
+  }, 180_000);
 
   it('refuses to start on malformed settings, naming the field', async () => {
     // Prepare / Act
@@ -258,5 +254,5 @@ describe('npm start with TASKWIRE_OIDC', () => {
     expect(main.output().stderr).toMatch(
       /taskwire: failed to start: TASKWIRE_OIDC: issuer: an https/,
     );
-  });
+  }, 180_000);
 });

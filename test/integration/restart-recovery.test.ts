@@ -17,6 +17,10 @@ const runtimes: LocalRuntime[] = [];
 const clients: TestClient[] = [];
 const dirs: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a recovery may take before the test fails: a bound, for a loaded CI machine. */
+const RECOVERY_BOUND_MS = 30_000;
+// Each test starts a runtime or two and waits out a recovery: room for that on a loaded machine.
+jest.setTimeout(90_000);
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -57,7 +61,10 @@ describe('the task reaper in the local runtime', () => {
     const observer = await observe(rt);
     // Act
     const task = await writtenNotQueued(rt);
-    await eventually(async () => (await rt.tasks.get(task.taskId))?.status === 'succeeded', 8000);
+    await eventually(
+      async () => (await rt.tasks.get(task.taskId))?.status === 'succeeded',
+      RECOVERY_BOUND_MS,
+    );
     await sleep(1000);
     // Assess
     expect(await rt.tasks.get(task.taskId)).toMatchObject({
@@ -80,7 +87,10 @@ describe('the task reaper in the local runtime', () => {
     const observer = await observe(rt);
     // Act
     const task = await writtenNotQueued(rt);
-    await eventually(async () => (await rt.tasks.get(task.taskId))?.status === 'failed', 8000);
+    await eventually(
+      async () => (await rt.tasks.get(task.taskId))?.status === 'failed',
+      RECOVERY_BOUND_MS,
+    );
     // Assess
     expect((await rt.tasks.get(task.taskId))?.error).toBe(
       'no worker picked the task up: it was still queued after 2 re-queues (reaper)',
@@ -107,8 +117,12 @@ describe('a restart on a data folder', () => {
     // Prepare: the state a kill leaves: handed on to the fan-out queue, or claimed by a sender
     const dir = await mkdtemp(join(tmpdir(), 'taskwire-recovery-'));
     dirs.push(dir);
+    const startedAt = Date.now();
     const first = await startTestRuntime({ dataPath: dir, workers: false });
-    const sendAt = new Date(Date.now() + 2500);
+    runtimes.push(first); // stopped below; a second stop is a no-op
+    // Due once the listener of the second run is there: a stop and a start from now, which take
+    // longer on a loaded machine, so the margin grows with how long this start took.
+    const sendAt = new Date(Date.now() + Math.max(2500, 4 * (Date.now() - startedAt)));
     const ids = ['s_recovery-queued', 's_recovery-sending'];
     for (const [i, id] of ids.entries()) {
       const record: ScheduledRecord = {
@@ -133,7 +147,10 @@ describe('a restart on a data folder', () => {
     const listener = await TestClient.connect(second.wsUrl, await tokenFor({ sub: 'late' }));
     clients.push(listener);
     await listener.request({ action: 'ping' });
-    await eventually(() => listener.ofType('message').length >= 2, 8000);
+    await eventually(
+      () => listener.ofType('message').length >= 2,
+      sendAt.getTime() - Date.now() + RECOVERY_BOUND_MS,
+    );
     await sleep(1500);
 
     // Assess

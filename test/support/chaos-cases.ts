@@ -1,10 +1,12 @@
 import { request as httpRequest, type Agent } from 'node:http';
 import { Rng } from './prng';
 import {
+  ANSWER_BOUND_MS,
   closePayload,
   encodeFrame,
   type Endpoint,
   type FrameSpec,
+  httpStatus,
   parseServerFrames,
   RawWebSocket,
   rawExchange,
@@ -263,7 +265,7 @@ async function wsCase(rng: Rng, t: ChaosTarget): Promise<CaseOutcome> {
   if (end.thenReset) {
     await raw.destroy(true);
   } else if (end.expect !== undefined) {
-    const code = await raw.serverClose(3000).catch((e: Error) => e.message);
+    const code = await raw.serverClose().catch((e: Error) => e.message);
     if (code !== end.expect)
       problems.push(`${end.name}: closed with ${String(code)}, not ${end.expect}`);
     await raw.destroy(rng.bool(0.5));
@@ -274,6 +276,22 @@ async function wsCase(rng: Rng, t: ChaosTarget): Promise<CaseOutcome> {
   }
   problems.push(...frameProblems(raw));
   return { kind, statuses: [], problems };
+}
+
+/** The frames the server sent after its handshake answer (none before the answer). */
+function framesAfterHandshake(received: Buffer) {
+  const at = received.indexOf('\r\n\r\n');
+  return at < 0 ? [] : parseServerFrames(received.subarray(at + 4));
+}
+
+/** Whether a server frame is the answer to a ping action. */
+const isPong = (f: { payload: Buffer }) => f.payload.toString().includes('"pong"');
+
+/** Whether the server refused the upgrade, or accepted it and answered the ping sent with it. */
+function answeredPing(received: Buffer): boolean {
+  const status = httpStatus(received);
+  if (status === undefined) return false;
+  return status !== 101 || framesAfterHandshake(received).some(isPong);
 }
 
 /** A pre-handshake script against the WebSocket port. */
@@ -340,6 +358,10 @@ function handshakeSteps(rng: Rng, t: ChaosTarget): { kind: string; steps: RawSte
             ]),
           },
           { wait: rng.int(5, 30) },
+          // Then stays until the answer (the pong goes through the authorizer, $connect and the
+          // ping route, seconds on a loaded machine): a client that leaves first gets no pong,
+          // rightly. Leaving early is what the mid-authorizer cases do.
+          { until: answeredPing, maxMs: ANSWER_BOUND_MS },
           finish(),
         ],
       };
@@ -407,9 +429,7 @@ export async function socketCase(seed: number, t: ChaosTarget): Promise<CaseOutc
   const r = await rawExchange(t.ws, steps, 300);
   const problems: string[] = [];
   if (kind === 'upgrade with frames in the same packet') {
-    const at = r.received.indexOf('\r\n\r\n');
-    const frames = at < 0 ? [] : parseServerFrames(r.received.subarray(at + 4));
-    if (r.status === 101 && !frames.some((f) => f.payload.toString().includes('"pong"'))) {
+    if (r.status === 101 && !framesAfterHandshake(r.received).some(isPong)) {
       problems.push('a ping sent with the handshake got no pong');
     }
   }

@@ -13,10 +13,23 @@ export function endpointOf(url: string): Endpoint {
   return { host: u.hostname, port: Number(u.port) };
 }
 
+/**
+ * How long a raw client waits for the server's handshake answer or close by default before it
+ * calls that a failure: a bound, not a speed. Generous, for a loaded 2-core CI machine (the
+ * chaos suite runs 24 clients at once beside another jest worker); each wait ends as soon as the
+ * answer is there.
+ */
+export const ANSWER_BOUND_MS = 15_000;
+
 /** A step of a scripted raw exchange. */
 export type RawStep =
   | { readonly write: Buffer | string }
   | { readonly wait: number }
+  /**
+   * Waits until what the server sent so far satisfies `until`, the server closes, or `maxMs`
+   * passes (a bound; the exchange then goes on with the next step).
+   */
+  | { readonly until: (received: Buffer) => boolean; readonly maxMs: number }
   /** Closes our side cleanly (FIN) and waits for the server to finish. */
   | { readonly end: true }
   /** Sends a TCP RST (the client vanished). */
@@ -46,6 +59,30 @@ const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 function resetSocket(socket: Socket): void {
   if (socket.writableEnded) socket.destroy();
   else socket.resetAndDestroy();
+}
+
+/** Resolves once `chunks` satisfy the step's condition, the socket closes, or its bound passes. */
+function receivedUntil(
+  socket: Socket,
+  chunks: readonly Buffer[],
+  closed: Promise<void>,
+  step: { readonly until: (received: Buffer) => boolean; readonly maxMs: number },
+): Promise<void> {
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      socket.off('data', check);
+      resolve();
+    };
+    // Registered after the listener that collects the chunks, so it sees the new ones.
+    const check = () => {
+      if (step.until(Buffer.concat(chunks))) finish();
+    };
+    const timer = setTimeout(finish, step.maxMs);
+    socket.on('data', check);
+    void closed.then(finish);
+    check();
+  });
 }
 
 /**
@@ -81,6 +118,7 @@ export async function rawExchange(
     if (closed) break;
     if ('write' in step) socket.write(step.write);
     else if ('wait' in step) await pause(step.wait);
+    else if ('until' in step) await receivedUntil(socket, chunks, done, step);
     else if ('end' in step) socket.end();
     else {
       resetByUs = true;
@@ -209,13 +247,17 @@ export class RawWebSocket {
   }
 
   /** Completes a handshake to `ws://…/?token=` and resolves once the server answered 101. */
-  public static open(at: Endpoint, token: string, timeoutMs = 3000): Promise<RawWebSocket> {
+  public static open(
+    at: Endpoint,
+    token: string,
+    timeoutMs = ANSWER_BOUND_MS,
+  ): Promise<RawWebSocket> {
     return new Promise((resolve, reject) => {
       const socket = connect(at.port, at.host);
       let buf = Buffer.alloc(0);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error('no handshake answer'));
+        reject(new Error(`no handshake answer in ${timeoutMs} ms`));
       }, timeoutMs);
       socket.on('error', () => undefined);
       const onData = (d: Buffer) => {
@@ -252,7 +294,7 @@ export class RawWebSocket {
    * Waits for the server's close frame (then closes our side, as a client does) or for the
    * socket to close; resolves with the close code, `undefined` for a close without a frame.
    */
-  public async serverClose(timeoutMs = 3000): Promise<number | undefined> {
+  public async serverClose(timeoutMs = ANSWER_BOUND_MS): Promise<number | undefined> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const close = this.frames().find((f) => f.opcode === 8);
@@ -261,7 +303,9 @@ export class RawWebSocket {
         return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005;
       }
       if (this.closed) return undefined;
-      if (Date.now() > end) throw new Error('the server did not close the connection');
+      if (Date.now() > end) {
+        throw new Error(`the server did not close the connection in ${timeoutMs} ms`);
+      }
       await Promise.race([this.closedPromise, pause(10)]);
     }
   }

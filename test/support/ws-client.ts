@@ -1,5 +1,11 @@
 import WebSocket from 'ws';
 
+/**
+ * How long a wait for a frame or a condition lasts by default before it fails: a bound, not a
+ * speed. Generous, for a loaded 2-core CI machine; a wait ends as soon as its condition holds.
+ */
+export const WAIT_BOUND_MS = 15_000;
+
 /** A frame as a test client sees it. */
 export type Frame = Record<string, unknown> & { type?: string };
 
@@ -42,7 +48,7 @@ export class TestClient {
   }
 
   /** Waits for a frame (already received or still to come) that matches. */
-  public waitFor(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
+  public waitFor(match: (f: Frame) => boolean, timeoutMs = WAIT_BOUND_MS): Promise<Frame> {
     const seen = this.frames.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -64,7 +70,7 @@ export class TestClient {
   }
 
   /** Sends a frame with a fresh requestId and waits for the reply that carries it. */
-  public async request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Frame> {
+  public async request(frame: Record<string, unknown>, timeoutMs = WAIT_BOUND_MS): Promise<Frame> {
     const requestId = `r${Math.random().toString(36).slice(2)}`;
     this.send({ ...frame, requestId });
     return this.waitFor((f) => f.requestId === requestId, timeoutMs);
@@ -85,7 +91,10 @@ export class TestClient {
 }
 
 /** Polls until the check passes or the time runs out. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000) {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = WAIT_BOUND_MS,
+) {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

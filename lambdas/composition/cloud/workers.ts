@@ -1,18 +1,15 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { systemClock } from '../../../src/ports/clock';
 import { ENV } from '../../config/env';
 import { parseCredentials, resolveServers } from '../../config/download-servers';
 import { once } from '../../runtime/lazy';
 import { logger } from '../../runtime/logger';
-import { buildWorkerPorts, type WorkerDeps } from '../workers';
+import { buildFinishPorts, buildWorkerPorts, type WorkerDeps } from '../workers';
 import { chatNotifier } from './chat';
+import { readSecret } from './secrets';
 import { taskUpdates } from './connections';
 import { artifactStore } from './messages';
 import { submitPorts, taskConfig } from './submit';
 import { taskQueue } from './tasks';
-
-/** How long fetched download credentials are reused before Secrets Manager is asked again. */
-const SECRET_MAX_AGE_SECONDS = 300;
 
 /** The download servers with their credentials (the secret cached five minutes). */
 const downloadServers = (): WorkerDeps['servers'] => {
@@ -21,12 +18,7 @@ const downloadServers = (): WorkerDeps['servers'] => {
   return async () =>
     resolveServers(
       servers,
-      credentialsArn
-        ? parseCredentials(
-            await getSecret<string>(credentialsArn, { maxAge: SECRET_MAX_AGE_SECONDS }),
-            credentialsArn,
-          )
-        : {},
+      credentialsArn ? parseCredentials(await readSecret(credentialsArn), credentialsArn) : {},
     );
 };
 
@@ -41,6 +33,20 @@ export const workerPorts = /* @__PURE__ */ once(() =>
     queue: taskQueue(),
     fetch,
     clock: systemClock,
+    log: logger,
+  }),
+);
+
+/**
+ * The dead-letter handler's ports: finishing tasks without running them, so no artifact store
+ * and no download credentials (the function bundles neither S3 nor their secret's reader).
+ */
+export const deadLetterPorts = /* @__PURE__ */ once(() =>
+  buildFinishPorts({
+    submit: submitPorts(),
+    updates: taskUpdates(),
+    chat: chatNotifier(),
+    queue: taskQueue(),
     log: logger,
   }),
 );

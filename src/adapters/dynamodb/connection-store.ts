@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -18,8 +19,11 @@ import {
   BROADCAST_SHARDS,
   CONNECTION_TTL_SECONDS,
   CONNECTIONS_TABLE,
+  LAST_SEEN_REFRESH_SECONDS,
+  STALE_AFTER_SECONDS,
+  staleAtKey,
 } from '../../connections/schema';
-import type { ConnectionStore, NewConnection } from '../../connections/store';
+import type { ConnectionStore, NewConnection, StaleRecord } from '../../connections/store';
 
 /** Options of {@link DynamoConnectionStore}. */
 export interface DynamoConnectionStoreOptions {
@@ -30,6 +34,12 @@ export interface DynamoConnectionStoreOptions {
   readonly pageSize?: number;
   /** Picks a broadcast shard for a new connection (default: random). */
   readonly pickShard?: () => number;
+  /** Seconds after the last refresh at which a record is stale (default STALE_AFTER_SECONDS). */
+  readonly staleAfterSeconds?: number;
+  /** `touch` writes at most this often per connection (default LAST_SEEN_REFRESH_SECONDS). */
+  readonly refreshSeconds?: number;
+  /** Connections whose last refresh this process remembers (default 50,000; oldest forgotten). */
+  readonly maxTracked?: number;
 }
 
 const META = '#';
@@ -74,6 +84,15 @@ export class DynamoConnectionStore implements ConnectionStore {
   private readonly clock: Clock;
   private readonly pageSize: number;
   private readonly pickShard: () => number;
+  private readonly staleAfter: number;
+  private readonly refreshSeconds: number;
+  private readonly maxTracked: number;
+  /**
+   * When this process last wrote each connection's last-seen time, oldest first: what keeps a
+   * chatty client at one write per refresh interval. Bounded, so it costs nothing per idle
+   * connection beyond an entry; a forgotten entry costs one extra write.
+   */
+  private readonly refreshedAt = new Map<string, number>();
 
   public constructor(options: DynamoConnectionStoreOptions) {
     this.client = options.client;
@@ -81,6 +100,18 @@ export class DynamoConnectionStore implements ConnectionStore {
     this.clock = options.clock;
     this.pageSize = options.pageSize ?? 1000;
     this.pickShard = options.pickShard ?? (() => Math.floor(Math.random() * BROADCAST_SHARDS));
+    this.staleAfter = options.staleAfterSeconds ?? STALE_AFTER_SECONDS;
+    this.refreshSeconds = options.refreshSeconds ?? LAST_SEEN_REFRESH_SECONDS;
+    this.maxTracked = options.maxTracked ?? 50_000;
+  }
+
+  private remember(connectionId: string, at: number): void {
+    this.refreshedAt.delete(connectionId);
+    this.refreshedAt.set(connectionId, at);
+    if (this.refreshedAt.size > this.maxTracked) {
+      const oldest = this.refreshedAt.keys().next();
+      if (!oldest.done) this.refreshedAt.delete(oldest.value);
+    }
   }
 
   private nowSeconds(): number {
@@ -88,8 +119,9 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   public async add(c: NewConnection): Promise<Connection> {
-    const expiresAt = Math.floor(Date.parse(c.connectedAt) / 1000) + CONNECTION_TTL_SECONDS;
-    const item: ConnectionItem & { shard: string } = {
+    const connectedAtS = Math.floor(Date.parse(c.connectedAt) / 1000);
+    const expiresAt = connectedAtS + CONNECTION_TTL_SECONDS;
+    const item: ConnectionItem & { shard: string; lastSeenAt: number; staleAt: string } = {
       connectionId: c.connectionId,
       userId: c.userId,
       roles: [...c.roles],
@@ -97,11 +129,45 @@ export class DynamoConnectionStore implements ConnectionStore {
       connectedAt: c.connectedAt,
       expiresAt,
       shard: String(this.pickShard()),
+      lastSeenAt: connectedAtS,
+      staleAt: staleAtKey(Math.min(connectedAtS + this.staleAfter, expiresAt)),
     };
     await this.client.send(
       new PutCommand({ TableName: this.table, Item: { ...connKey(c.connectionId), ...item } }),
     );
+    this.remember(c.connectionId, connectedAtS);
     return toConnection(item);
+  }
+
+  public async touch(
+    connectionId: string,
+    options: { readonly force?: boolean } = {},
+  ): Promise<boolean> {
+    const now = this.nowSeconds();
+    const last = this.refreshedAt.get(connectionId);
+    if (!options.force && last !== undefined && now - last < this.refreshSeconds) return false;
+    // Remembered before the write, so a burst of messages makes one write, not one each.
+    this.remember(connectionId, now);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: connKey(connectionId),
+          // A record past expiresAt is invisible everywhere and left to TTL (and the sweep, once
+          // this deadline passes), so the deadline need not be clamped to it.
+          UpdateExpression: 'SET lastSeenAt = :now, staleAt = :stale',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': now, ':stale': staleAtKey(now + this.staleAfter) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) {
+        this.refreshedAt.delete(connectionId);
+        return false;
+      }
+      throw e;
+    }
   }
 
   public async get(connectionId: string): Promise<Connection | undefined> {
@@ -198,6 +264,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   public async remove(connectionId: string): Promise<number> {
+    this.refreshedAt.delete(connectionId);
     const keys: { pk: string; sk: string }[] = [];
     for await (const page of this.pages({
       TableName: this.table,
@@ -301,23 +368,78 @@ export class DynamoConnectionStore implements ConnectionStore {
         });
       }
     }
-    return out;
+    const fresh = await this.freshIds(out.map((c) => c.connectionId));
+    return out.filter((c) => fresh.has(c.connectionId));
   }
 
-  public async *everyRecord(): AsyncIterable<
-    readonly { connectionId: string; expired: boolean }[]
-  > {
+  /**
+   * Which of the connections are before their last-seen deadline. byUser does not project
+   * staleAt (adding it would replace a deployed index), and a user has few connections, so
+   * presence reads it from the records: one BatchGet per 100.
+   */
+  private async freshIds(ids: readonly string[]): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    const now = staleAtKey(this.nowSeconds());
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] = ids.slice(i, i + 100).map(connKey);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.table]: { Keys: keys, ProjectionExpression: 'connectionId, staleAt' },
+            },
+          }),
+        );
+        const items = out.Responses?.[this.table] ?? [];
+        this.reads.requests++;
+        this.reads.items += items.length;
+        for (const item of items) {
+          // Records written before staleAt existed count as fresh until the sweep sees them.
+          if (item.staleAt === undefined || String(item.staleAt) > now) {
+            fresh.add(String(item.connectionId));
+          }
+        }
+        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        if (attempt > 8 && keys.length > 0) throw new Error('presence: reads left unprocessed');
+      }
+    }
+    return fresh;
+  }
+
+  /** Query pages of the byStaleAt index of one shard, on one side of a deadline. */
+  private staleAtPages(
+    shard: number,
+    side: 'past' | 'before',
+    projection: string,
+    withinSeconds = 0,
+  ): AsyncIterable<Record<string, unknown>[]> {
     const now = this.nowSeconds();
+    return this.pages({
+      TableName: this.table,
+      IndexName: 'byStaleAt',
+      KeyConditionExpression:
+        side === 'past' ? '#shard = :s AND staleAt <= :t' : '#shard = :s AND staleAt > :t',
+      ...(side === 'before' ? { FilterExpression: 'expiresAt > :now' } : {}),
+      ExpressionAttributeNames: { '#shard': 'shard' },
+      ExpressionAttributeValues: {
+        ':s': String(shard),
+        ':t': staleAtKey(now + withinSeconds),
+        ...(side === 'before' ? { ':now': now } : {}),
+      },
+      ProjectionExpression: projection,
+      Limit: this.pageSize,
+    });
+  }
+
+  public async *staleRecords(
+    options: { readonly withinSeconds?: number } = {},
+  ): AsyncIterable<readonly StaleRecord[]> {
+    const now = this.nowSeconds();
+    const within = Math.max(0, options.withinSeconds ?? 0);
     for (let shard = 0; shard < BROADCAST_SHARDS; shard++) {
-      for await (const page of this.pages({
-        TableName: this.table,
-        IndexName: 'byShard',
-        KeyConditionExpression: '#shard = :s',
-        ExpressionAttributeNames: { '#shard': 'shard' },
-        ExpressionAttributeValues: { ':s': String(shard) },
-        ProjectionExpression: 'connectionId, expiresAt',
-        Limit: this.pageSize,
-      })) {
+      const pages = this.staleAtPages(shard, 'past', 'connectionId, expiresAt', within);
+      for await (const page of pages) {
         if (page.length === 0) continue;
         yield page.map((item) => ({
           connectionId: String(item.connectionId),
@@ -330,7 +452,8 @@ export class DynamoConnectionStore implements ConnectionStore {
   public async countByClientType(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (let shard = 0; shard < BROADCAST_SHARDS; shard++) {
-      for await (const page of this.indexPages('byShard', String(shard), 'clientType')) {
+      // Only records before their last-seen deadline: a stale one is never counted.
+      for await (const page of this.staleAtPages(shard, 'before', 'clientType')) {
         for (const item of page) {
           const type = typeof item.clientType === 'string' ? item.clientType : 'unregistered';
           counts[type] = (counts[type] ?? 0) + 1;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod';
 import { taskArtifactKey } from '../../artifacts/artifact-ref';
 import { badRequest } from '../../errors/app-error';
 import type { ArtifactRef } from '../../artifacts/artifact-ref-schema';
@@ -8,9 +8,11 @@ import { type ArgsContext, PermanentTaskError, type TaskTypeSpec } from './task-
 
 /** Arguments of a `download` task. */
 export const downloadArgsSchema = z.strictObject({
-  dsNumber: z.string().regex(DS_NUMBER_RE, 'dsNumber: 1-64 characters of A-Z a-z 0-9 _ -'),
-  server: z.string().min(1).max(64),
-  boxId: z.string().regex(BOX_ID_RE, 'boxId: 1-64 characters of A-Z a-z 0-9 _ -').optional(),
+  dsNumber: z.string().check(z.regex(DS_NUMBER_RE, 'dsNumber: 1-64 characters of A-Z a-z 0-9 _ -')),
+  server: z.string().check(z.minLength(1), z.maxLength(64)),
+  boxId: z.optional(
+    z.string().check(z.regex(BOX_ID_RE, 'boxId: 1-64 characters of A-Z a-z 0-9 _ -')),
+  ),
 });
 export type DownloadArgs = z.infer<typeof downloadArgsSchema>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod';
 import { isArtifactOfTask, sha256Hex } from '../../artifacts/artifact-ref';
 import { type ArtifactRef, artifactRefSchema } from '../../artifacts/artifact-ref-schema';
 import { badRequest, isAppError } from '../../errors/app-error';
@@ -10,13 +10,17 @@ import { PermanentTaskError, type TaskRunContext, type TaskTypeSpec } from './ta
 /** Arguments of a `logic` task: free words, and/or a stored file from a download. */
 export const logicArgsSchema = z
   .strictObject({
-    args: z.array(z.string().min(1).max(256)).max(32).optional(),
-    artifact: artifactRefSchema.optional(),
-    boxId: z.string().regex(BOX_ID_RE).optional(),
+    args: z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.maxLength(32)),
+    ),
+    artifact: z.optional(artifactRefSchema),
+    boxId: z.optional(z.string().check(z.regex(BOX_ID_RE))),
   })
-  .refine(
-    (a) => (a.args?.length ?? 0) > 0 || a.artifact !== undefined,
-    'logic needs args or an artifact',
+  .check(
+    z.refine(
+      (a) => (a.args?.length ?? 0) > 0 || a.artifact !== undefined,
+      'logic needs args or an artifact',
+    ),
   );
 export type LogicArgs = z.infer<typeof logicArgsSchema>;
 

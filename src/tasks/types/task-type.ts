@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodType, util } from 'zod/v4/core';
 import type { ArtifactStore } from '../../artifacts/artifact-store';
 import type { Log } from '../../ports/log';
 import type { Task } from '../task';
@@ -51,6 +51,15 @@ export class PermanentTaskError extends Error {
 }
 
 /**
+ * A task type's argument schema: zod/mini, as the shipped types write it (src/validation/zod.ts
+ * keeps classic zod out of the bundles), or classic zod: either is a zod core schema with
+ * `safeParse`.
+ */
+export type ArgsSchema<A> = $ZodType<A> & {
+  safeParse(data: unknown): util.SafeParseResult<A>;
+};
+
+/**
  * A task type plug-in: everything about one kind of task in one module. Its name and aliases
  * (the chat's command words), how positional words read into its arguments (the chat and a
  * WebSocket `args` array), its usage line, its argument schema (objects from HTTP, WebSocket and
@@ -80,7 +89,7 @@ export interface TaskTypeSpec<
    */
   readonly workerClientType?: string;
   /** Validates arguments given as an object (HTTP/WebSocket submit, chained tasks). */
-  readonly argsSchema: z.ZodType<A>;
+  readonly argsSchema: ArgsSchema<A>;
   /**
    * Argument fields that only a chained task (queued by the worker for its parent) may carry;
    * an outside submit (WebSocket, HTTP, WeCom) naming one is refused with `bad_request`.

@@ -173,7 +173,15 @@ export class MemoryConnectionStore implements ConnectionStore {
       }));
   }
 
-  public async *everyRecord(): AsyncIterable<
+  /** Ids passed to `touch`, in order (each call, written or not). */
+  public readonly touched: string[] = [];
+
+  public async touch(connectionId: string): Promise<boolean> {
+    this.touched.push(connectionId);
+    return this.connections.has(connectionId);
+  }
+
+  public async *staleRecords(): AsyncIterable<
     readonly { connectionId: string; expired: boolean }[]
   > {
     const all = [...this.connections.values()].map((c) => ({

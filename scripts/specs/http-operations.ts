@@ -1,0 +1,239 @@
+import type { $ZodType } from 'zod/v4/core';
+import { MAX_PUSH_BODY_BYTES, MAX_SUBMIT_BODY_BYTES } from '../../lambdas/http/api';
+import type { HTTP_ROUTES, RouteKeyOf } from '../../lambdas/http/routes';
+import { querySchema, urlCheckSchema } from '../../lambdas/http/wecom-callback';
+import { DEFAULT_INLINE_LIMIT } from '../../src/deliveries/deliver';
+import { MAX_BODY_BYTES as MAX_WECOM_BODY_BYTES } from '../../src/wecom/envelope';
+import type { ErrorResponseName } from './http-errors';
+import type { HttpSchemaName } from './http-schemas';
+
+/** A route key of the route table (`GET /tasks/{taskId}`). */
+export type HttpRouteKey = RouteKeyOf<(typeof HTTP_ROUTES)[number]>;
+
+/** The operation groups of the document. */
+export type HttpTag = 'health' | 'push' | 'presence' | 'stats' | 'tasks' | 'wecom';
+
+/** A parameter: its component schema and what it is. */
+export interface ParamDoc {
+  readonly schema: HttpSchemaName;
+  readonly description: string;
+}
+
+/** A header the route reads. */
+export interface HeaderDoc extends ParamDoc {
+  readonly name: string;
+  readonly required: boolean;
+}
+
+/** The query a route parses: the handler's schema, and a description of each of its fields. */
+export interface QueryDoc {
+  readonly schema: $ZodType;
+  readonly descriptions: Readonly<Record<string, string>>;
+}
+
+/** Content by media type: a component, or one of several. */
+export type ContentDoc = Readonly<Record<string, HttpSchemaName | readonly HttpSchemaName[]>>;
+
+/** A request body: what it is, its cap and its content. */
+export interface BodyDoc {
+  readonly description: string;
+  readonly maxBytes: number;
+  readonly content: ContentDoc;
+}
+
+/** A success answer. */
+export interface ResponseDoc {
+  readonly description: string;
+  readonly content: ContentDoc;
+}
+
+/** What the document says about one route of the table. */
+export interface OperationDoc {
+  readonly operationId: string;
+  readonly tag: HttpTag;
+  readonly summary: string;
+  readonly description?: string;
+  /** Every `{name}` of the path, with the schema the handler checks it against. */
+  readonly pathParams?: Readonly<Record<string, ParamDoc>>;
+  readonly query?: QueryDoc;
+  readonly headers?: readonly HeaderDoc[];
+  readonly body?: BodyDoc;
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+  /** Error answers besides those that follow from auth and inputs (see errorResponsesOf). */
+  readonly errors?: readonly ErrorResponseName[];
+}
+
+const pushBody = (audience: string): BodyDoc => ({
+  description: `The push, to ${audience}. At most ${MAX_PUSH_BODY_BYTES} bytes; no other fields.`,
+  maxBytes: MAX_PUSH_BODY_BYTES,
+  content: { 'application/json': 'PushBody' },
+});
+
+const PUSH_RESPONSES: Readonly<Record<number, ResponseDoc>> = {
+  200: {
+    description: `Sent now: an audience of at most ${DEFAULT_INLINE_LIMIT} live connections (the inline limit).`,
+    content: { 'application/json': 'Delivered' },
+  },
+  202: {
+    description: 'Queued for the fan-out workers (a larger audience), or scheduled (`sendAt`).',
+    content: { 'application/json': ['DeliveryQueued', 'MessageScheduled'] },
+  },
+};
+
+const WECOM_QUERY = {
+  msg_signature: 'SHA-1 over the sorted token, timestamp, nonce and ciphertext (hex).',
+  timestamp: 'Unix seconds; refused when more than 300 s from the server’s clock.',
+  nonce: 'At most 64 characters.',
+} as const;
+
+/**
+ * Every route of the table (lambdas/http/routes.ts), documented: a route without an entry, or
+ * an entry without a route, fails tsc.
+ */
+export const HTTP_OPERATIONS = {
+  'GET /healthz': {
+    operationId: 'getHealth',
+    tag: 'health',
+    summary: 'Liveness check (no auth).',
+    responses: { 200: { description: 'Up.', content: { 'application/json': 'Health' } } },
+  },
+  'POST /users/{userId}/messages': {
+    operationId: 'pushToUser',
+    tag: 'push',
+    summary: 'Push a message to every live connection of a user.',
+    pathParams: { userId: { schema: 'UserId', description: 'The user.' } },
+    body: pushBody('the user'),
+    responses: PUSH_RESPONSES,
+  },
+  'POST /groups/{group}/messages': {
+    operationId: 'pushToGroup',
+    tag: 'push',
+    summary: 'Push a message to every live member of a group.',
+    pathParams: { group: { schema: 'Group', description: 'The group.' } },
+    body: pushBody('the group'),
+    responses: PUSH_RESPONSES,
+  },
+  'POST /broadcast': {
+    operationId: 'broadcast',
+    tag: 'push',
+    summary: 'Push a message to every live connection.',
+    body: pushBody('everyone'),
+    responses: PUSH_RESPONSES,
+  },
+  'GET /users/{userId}/presence': {
+    operationId: 'getPresence',
+    tag: 'presence',
+    summary: 'A user’s live connections.',
+    pathParams: { userId: { schema: 'UserId', description: 'The user.' } },
+    responses: {
+      200: { description: 'The connections.', content: { 'application/json': 'Presence' } },
+    },
+  },
+  'GET /stats': {
+    operationId: 'getStats',
+    tag: 'stats',
+    summary: 'Live connections by clientType and tasks by status.',
+    responses: { 200: { description: 'The counts.', content: { 'application/json': 'Stats' } } },
+  },
+  'GET /deliveries/{deliveryId}': {
+    operationId: 'getDelivery',
+    tag: 'push',
+    summary: 'Progress of a queued push (kept 7 days).',
+    pathParams: { deliveryId: { schema: 'DeliveryId', description: 'From the 202 answer.' } },
+    responses: {
+      200: { description: 'The progress.', content: { 'application/json': 'DeliveryProgress' } },
+    },
+    errors: ['NotFound'],
+  },
+  'GET /scheduled/{scheduledId}': {
+    operationId: 'getScheduled',
+    tag: 'push',
+    summary: 'A scheduled message (kept until 7 days after `sendAt`).',
+    pathParams: { scheduledId: { schema: 'ScheduledId', description: 'From the 202 answer.' } },
+    responses: {
+      200: { description: 'The message.', content: { 'application/json': 'ScheduledMessage' } },
+    },
+    errors: ['NotFound'],
+  },
+  'DELETE /scheduled/{scheduledId}': {
+    operationId: 'cancelScheduled',
+    tag: 'push',
+    summary: 'Cancel a pending or queued scheduled message.',
+    pathParams: { scheduledId: { schema: 'ScheduledId', description: 'From the 202 answer.' } },
+    responses: {
+      200: {
+        description: 'Cancelled (also when it already was).',
+        content: { 'application/json': 'ScheduledCancelled' },
+      },
+    },
+    errors: ['NotFound', 'Conflict'],
+  },
+  'POST /tasks': {
+    operationId: 'submitTask',
+    tag: 'tasks',
+    summary: 'Submit a task.',
+    description:
+      'An unknown type or bad arguments are refused and nothing is written. `args.artifact` is set only by the task chain.',
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: false,
+        schema: 'IdempotencyKey',
+        description:
+          'Makes the call idempotent: the same key always yields the same task (keys are global to all admin callers).',
+      },
+    ],
+    body: {
+      description: `The task. At most ${MAX_SUBMIT_BODY_BYTES} bytes; no other fields.`,
+      maxBytes: MAX_SUBMIT_BODY_BYTES,
+      content: { 'application/json': 'SubmitBody' },
+    },
+    responses: {
+      202: { description: 'Accepted.', content: { 'application/json': 'TaskSubmitted' } },
+    },
+  },
+  'GET /tasks/{taskId}': {
+    operationId: 'getTask',
+    tag: 'tasks',
+    summary: 'A task record.',
+    pathParams: { taskId: { schema: 'TaskId', description: 'The task.' } },
+    responses: { 200: { description: 'The task.', content: { 'application/json': 'Task' } } },
+    errors: ['NotFound'],
+  },
+  'GET /wecom/callback': {
+    operationId: 'wecomUrlCheck',
+    tag: 'wecom',
+    summary: 'WeCom’s URL check: answers the decrypted `echostr`.',
+    query: {
+      schema: urlCheckSchema,
+      descriptions: { ...WECOM_QUERY, echostr: 'The encrypted challenge (base64).' },
+    },
+    responses: {
+      200: { description: 'The decrypted echostr.', content: { 'text/plain': 'Text' } },
+    },
+  },
+  'POST /wecom/callback': {
+    operationId: 'wecomCallback',
+    tag: 'wecom',
+    summary: 'A WeCom message callback; a text is a command.',
+    description:
+      'Answered within WeCom’s 5 s. A retry of a message already accepted creates no second task.',
+    query: { schema: querySchema, descriptions: WECOM_QUERY },
+    body: {
+      description: `The encrypted envelope, XML or JSON (the first character decides). At most ${MAX_WECOM_BODY_BYTES} bytes.`,
+      maxBytes: MAX_WECOM_BODY_BYTES,
+      content: { 'application/xml': 'Text', 'application/json': 'WecomJsonEnvelope' },
+    },
+    responses: {
+      200: {
+        description:
+          '`success` (not a text, or nothing to say), or the encrypted passive reply in the envelope format of the callback.',
+        content: {
+          'text/plain': 'Text',
+          'application/xml': 'Text',
+          'application/json': 'WecomJsonReply',
+        },
+      },
+    },
+  },
+} as const satisfies Record<HttpRouteKey, OperationDoc>;

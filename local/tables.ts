@@ -151,9 +151,10 @@ async function scanAll(client: DynamoDBClient, table: string, index?: string): P
  * Brings a table's index entries back in line with its items, and returns how many were wrong.
  * dynalite writes an item's index entries first and the item last, as separate LevelDB writes,
  * so a process killed in between (SIGKILL of the local runtime) leaves an index that disagrees
- * with the table: entries for an item never written or a state never reached, and none for the
- * state the item has. The items are the truth: an item whose entry is missing is written again;
- * a wrong entry is removed by writing its item with the entry's key once more and then restoring
+ * with the table: entries for an item never written or a state never reached (a key, or a
+ * projected value such as `state`, the item does not have), and none for the state the item
+ * has. The items are the truth: an item whose entry is missing or stale is written again; a
+ * wrong entry is removed by writing its item with the entry's key once more and then restoring
  * (or deleting) the item, which is how dynalite moves an entry. Local data folders only (it
  * Scans, which the product itself never does).
  */
@@ -175,8 +176,14 @@ export async function repairIndexes(
       const id = keyOf(entry, tableKeys) ?? '';
       const item = items.get(id);
       const key = keyOf(entry, indexKeys);
-      if (item && key !== undefined && keyOf(item, indexKeys) === key) present.add(id);
-      else wrong.push({ entry, indexKeys });
+      if (item && key !== undefined && keyOf(item, indexKeys) === key) {
+        // Same key but a projected value of a write the kill cut short (e.g. `state` sent while
+        // the item is still sending): left out of `present`, so the item is written again
+        // (harmless when the values only differ in how they are spelt).
+        if (Object.keys(entry).every((a) => JSON.stringify(entry[a]) === JSON.stringify(item[a]))) {
+          present.add(id);
+        }
+      } else wrong.push({ entry, indexKeys });
     }
     for (const [id, item] of items) {
       if (keyOf(item, indexKeys) !== undefined && !present.has(id)) missing.set(id, item);

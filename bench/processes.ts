@@ -8,7 +8,8 @@ import { median } from './harness';
  * IPC, so neither competes with the measured runtime for its event loop.
  */
 
-type Reply = Record<string, unknown> & { op: string };
+/** A message to or from a bench child: an `op` and its fields. */
+export type Reply = Record<string, unknown> & { op: string };
 
 const isReply = (v: unknown): v is Reply =>
   typeof v === 'object' && v !== null && typeof (v as { op?: unknown }).op === 'string';
@@ -16,8 +17,8 @@ const isReply = (v: unknown): v is Reply =>
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
-/** A forked child and a way to wait for its next reply of an op. */
-class Child {
+/** A forked bench child and a way to wait for its next reply of an op. */
+export class Child {
   private readonly waiting: {
     op: string;
     match: (r: Reply) => boolean;
@@ -25,6 +26,8 @@ class Child {
     reject: (e: Error) => void;
   }[] = [];
   private failure: Error | undefined;
+  /** What the child said when it was ready (e.g. an endpoint). */
+  public readyReply: Reply = { op: 'ready' };
 
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (m: unknown) => {
@@ -36,14 +39,22 @@ class Child {
     child.on('exit', (code) => this.fail(new Error(`bench child exited (${String(code)})`)));
   }
 
-  public static async start(script: string): Promise<Child> {
+  /**
+   * Forks bench/children/<script> with tsx (and any extra `execArgv`, e.g. `--expose-gc`) and
+   * waits for its `ready`.
+   */
+  public static async start(
+    script: string,
+    options: { execArgv?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+  ): Promise<Child> {
     const child = new Child(
       fork(join(__dirname, 'children', script), [], {
-        execArgv: ['--import', 'tsx'],
+        execArgv: [...(options.execArgv ?? []), '--import', 'tsx'],
+        env: { ...process.env, ...options.env },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
-    await child.next('ready');
+    child.readyReply = await child.next('ready');
     return child;
   }
 
@@ -85,6 +96,13 @@ class Child {
     this.child.send(message);
   }
 
+  /** Sends a command and waits for its reply `op`. */
+  public request(command: Reply, op: string, timeoutMs = 300_000): Promise<Reply> {
+    const reply = this.next(op, () => true, timeoutMs);
+    this.send(command);
+    return reply;
+  }
+
   public async stop(): Promise<void> {
     if (this.child.exitCode !== null || !this.child.connected) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
@@ -110,6 +128,28 @@ export class BareLoopProcess {
     const r = await reply;
     if (r.delivered !== n) throw new Error(`baseline delivered ${String(r.delivered)} of ${n}`);
     return (n / Number(r.ms)) * 1000;
+  }
+
+  public stop(): Promise<void> {
+    return this.child.stop();
+  }
+}
+
+/**
+ * dynalite in a process of its own (bench/children/dynalite.ts), as DynamoDB is a service of its
+ * own in the cloud: the runtime under test then spends its event loop on the gateway and the
+ * engine, not on the emulator's LevelDB work.
+ */
+export class DynamoProcess {
+  private constructor(
+    private readonly child: Child,
+    /** The emulator's endpoint, for `startLocalRuntime({ dynamoEndpoint })`. */
+    public readonly endpoint: string,
+  ) {}
+
+  public static async start(): Promise<DynamoProcess> {
+    const child = await Child.start('dynalite.ts');
+    return new DynamoProcess(child, String(child.readyReply.endpoint));
   }
 
   public stop(): Promise<void> {

@@ -13,6 +13,7 @@ import {
 import { broadcastSection } from './sections/broadcast';
 import { bundlesSection } from './sections/bundles';
 import { callbackSection } from './sections/callback';
+import { memorySection } from './sections/memory';
 import { pushSection } from './sections/push';
 import { quotaSection } from './sections/quota';
 import { sweepSection } from './sections/sweep';
@@ -34,6 +35,7 @@ const SECTIONS: readonly Section[] = [
   broadcastSection,
   quotaSection,
   sweepSection,
+  memorySection,
 ];
 
 const ROOT = resolve(__dirname, '..');

@@ -90,6 +90,12 @@ export interface LocalRuntimeOptions {
   readonly clock?: Clock;
   /** Keep dynalite's data and the artifacts in this folder instead of memory and a temp dir. */
   readonly dataPath?: string;
+  /**
+   * Use an already-running DynamoDB endpoint instead of starting dynalite in this process (its
+   * tables are still created here; stop() leaves the emulator running). The bench uses it to
+   * measure the gateway alone.
+   */
+  readonly dynamoEndpoint?: string;
   /** Posts in flight per push (default 50, as in the cloud). */
   readonly pushConcurrency?: number;
   /**
@@ -200,12 +206,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return c;
   };
   try {
-    const dynamo: Emulator = keep(
-      await startDynalite({
-        host,
-        ...(options.dataPath ? { path: join(options.dataPath, 'dynamodb') } : {}),
-      }),
-    );
+    const dynamo: Pick<Emulator, 'endpoint'> =
+      options.dynamoEndpoint !== undefined
+        ? { endpoint: options.dynamoEndpoint }
+        : keep(
+            await startDynalite({
+              host,
+              ...(options.dataPath ? { path: join(options.dataPath, 'dynamodb') } : {}),
+            }),
+          );
     const ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
     keep({ close: async () => ddb.destroy() });
     // HTTP and WebSocket invocations still running when their servers close (a request mid-way,

@@ -9,6 +9,9 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalHandler, requestTime } from './l
 import { handshakeProblem, rejectUpgrade, type RequestMaps, requestMaps } from './ws-handshake';
 import { managementListener } from './ws-management';
 
+/** The request headers a connection keeps for its $disconnect event. */
+type DisconnectHeaders = Pick<RequestMaps, 'headers' | 'multiValueHeaders'>;
+
 /** API Gateway's limits, mirrored so local behaviour matches the cloud. */
 export const GATEWAY_LIMITS = {
   /** Largest message API Gateway accepts or posts (128 KB). */
@@ -67,12 +70,12 @@ interface LiveConnection {
   readonly socket: WebSocket;
   readonly connectedAt: number;
   lastActiveAt: number;
-  readonly sourceIp: string;
-  readonly userAgent: string | undefined;
+  readonly identity: { readonly sourceIp: string; readonly userAgent: string | undefined };
   readonly authorizer: Record<string, unknown>;
+  /** What its $disconnect event carries of the upgrade request. */
+  readonly headers: DisconnectHeaders;
   /** Set when the socket is dropped on purpose without a $disconnect (tests). */
   silent: boolean;
-  readonly timers: NodeJS.Timeout[];
 }
 
 /** A running local WebSocket gateway. */
@@ -166,6 +169,19 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   /** Sockets between the upgrade request and the open WebSocket (authorizer, $connect). */
   const pending = new Set<Duplex>();
   let handlers = new Map<string, LocalHandler>();
+  // API Gateway's idle limit and 2-hour cap, for every connection from one timer (two timers per
+  // connection cost more memory than the connection itself): a connection is closed 1001 within
+  // a check period of its limit.
+  const limitCheckMs = Math.max(50, Math.min(1000, idleTimeoutMs / 2, maxDurationMs / 2));
+  const limits = setInterval(() => {
+    const now = Date.now();
+    for (const conn of live.values()) {
+      if (now - conn.lastActiveAt >= idleTimeoutMs || now - conn.connectedAt >= maxDurationMs) {
+        conn.socket.close(1001, 'Going away');
+      }
+    }
+  }, limitCheckMs);
+  limits.unref();
   let messageRoutes: ReadonlySet<string> = new Set();
   let authorizerHandler: LocalHandler | undefined;
   let throttle: ((connectionId: string) => boolean) | undefined;
@@ -227,7 +243,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   /** API Gateway's $disconnect event; failures are logged, never thrown. */
   function disconnect(
     connectionId: string,
-    maps: RequestMaps,
+    maps: DisconnectHeaders,
     identity: { sourceIp: string; userAgent: string | undefined },
     authorizer: Record<string, unknown>,
     connectedAt: number,
@@ -324,14 +340,17 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     const lost = () =>
       disconnect(connectionId, maps, identity, authorizer, connectedAt, 1006, 'Going away');
     if (socket.destroyed) return lost();
-    let opened = false;
-    socket.once('close', () => {
-      if (!opened && !closing) lost();
-    });
+    const lostEarly = () => {
+      if (!closing) lost();
+    };
+    socket.once('close', lostEarly);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      opened = true;
+      // Open: from here the WebSocket's own 'close' runs $disconnect. Dropping this listener
+      // (and keeping only the headers $disconnect needs) lets the upgrade's closures go.
+      socket.removeListener('close', lostEarly);
       pending.delete(socket);
-      open(ws, connectionId, connectedAt, maps, identity, authorizer);
+      const headers = { headers: maps.headers, multiValueHeaders: maps.multiValueHeaders };
+      open(ws, connectionId, connectedAt, headers, identity, authorizer);
     });
   }
 
@@ -339,7 +358,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     ws: WebSocket,
     connectionId: string,
     connectedAt: number,
-    maps: RequestMaps,
+    maps: DisconnectHeaders,
     identity: { sourceIp: string; userAgent: string | undefined },
     authorizer: Record<string, unknown>,
   ): void {
@@ -347,23 +366,12 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       socket: ws,
       connectedAt,
       lastActiveAt: Date.now(),
-      sourceIp: identity.sourceIp,
-      userAgent: identity.userAgent,
+      identity,
       authorizer,
+      headers: maps,
       silent: false,
-      timers: [],
     };
     live.set(connectionId, conn);
-    const idle = setInterval(
-      () => {
-        if (Date.now() - conn.lastActiveAt >= idleTimeoutMs) ws.close(1001, 'Going away');
-      },
-      Math.min(idleTimeoutMs, 60_000),
-    );
-    const max = setTimeout(() => ws.close(1001, 'Going away'), maxDurationMs);
-    idle.unref();
-    max.unref();
-    conn.timers.push(idle, max);
     // A frame `ws` refuses (too big, invalid UTF-8, bad close code, unmasked, RSV bits): `ws`
     // has already started closing this one connection with 1009/1007/1002, as API Gateway does;
     // the error only needs a listener so that it does not end the process.
@@ -377,10 +385,11 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       );
     });
     ws.on('close', (code, reason) => {
-      for (const t of conn.timers) clearTimeout(t);
       live.delete(connectionId);
       if (conn.silent) return;
-      disconnect(connectionId, maps, identity, authorizer, connectedAt, code, reason.toString());
+      // From `conn`, not the parameters: closures over those would keep them in a context.
+      const { headers, identity: who, authorizer: ctx, connectedAt: at } = conn;
+      disconnect(connectionId, headers, who, ctx, at, code, reason.toString());
     });
   }
 
@@ -395,7 +404,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     const context = {
       ...baseContext(connectionId, routeKey, 'MESSAGE', conn.connectedAt),
       messageId: randomBytes(8).toString('base64url'),
-      identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+      identity: { ...conn.identity },
       authorizer: conn.authorizer,
     };
     let reply: string | undefined;
@@ -445,6 +454,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     },
     close: async () => {
       closing = true;
+      clearInterval(limits);
       for (const conn of live.values()) {
         conn.silent = true;
         conn.socket.terminate();

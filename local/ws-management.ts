@@ -10,8 +10,7 @@ export interface ManagedConnection {
   readonly socket: WebSocket;
   readonly connectedAt: number;
   readonly lastActiveAt: number;
-  readonly sourceIp: string;
-  readonly userAgent: string | undefined;
+  readonly identity: { readonly sourceIp: string; readonly userAgent: string | undefined };
 }
 
 /** What the `@connections` endpoint serves. */
@@ -152,7 +151,7 @@ export function managementListener(options: ManagementOptions) {
         JSON.stringify({
           connectedAt: new Date(conn.connectedAt).toISOString(),
           lastActiveAt: new Date(conn.lastActiveAt).toISOString(),
-          identity: { sourceIp: conn.sourceIp, userAgent: conn.userAgent },
+          identity: { ...conn.identity },
         }),
       );
     }

@@ -23,7 +23,7 @@ import {
   settle,
   timed,
 } from '../harness';
-import { BareLoopProcess, ClientsProcess, epochMs, spread } from '../processes';
+import { BareLoopProcess, ClientsProcess, DynamoProcess, epochMs, spread } from '../processes';
 
 /**
  * Issues 5 and 10: `POST /broadcast` end to end (HTTP request → every WebSocket client has the
@@ -574,9 +574,13 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
   let runtime: LocalRuntime | undefined;
   let clients: ClientsProcess | undefined;
   let bare: BareLoopProcess | undefined;
+  let dynamo: DynamoProcess | undefined;
   try {
+    // DynamoDB out of the measured process, as in the cloud (issue 10).
+    dynamo = await DynamoProcess.start();
     runtime = await startLocalRuntime({
       authSecret: SECRET,
+      dynamoEndpoint: dynamo.endpoint,
       log,
       workers: false,
       connectionSweepMs: 0,
@@ -703,7 +707,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
         logWarningsAndErrorsTotal: log.count,
         logSample: log.entries,
         method:
-          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (default inline limit 2000, fan-out poller on, task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, GC before each step; 1 warm-up + 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
+          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (dynalite in a process of its own, bench/children/dynalite.ts; default inline limit 2000, fan-out poller on, task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, GC before each step; 1 warm-up + 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
       },
       goal: `broadcast ≥ ${GOAL_RATIO.inline} × bare-loop deliveries/s inline (1,000) and ≥ ${GOAL_RATIO.queued} × through the queue (5,000 and 10,000), every client exactly once; user/group/clientType push reads K items`,
       pass,
@@ -753,6 +757,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
     await clients?.stop();
     await runtime?.stop();
     await bare?.stop();
+    await dynamo?.stop();
   }
 }
 

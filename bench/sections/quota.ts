@@ -16,7 +16,7 @@ import {
   type SectionResult,
   settle,
 } from '../harness';
-import { ClientsProcess, epochMs, spread } from '../processes';
+import { ClientsProcess, DynamoProcess, epochMs, spread } from '../processes';
 
 /**
  * Issue 10: the account's `@connections` quota. The local gateway answers 429 LimitExceeded
@@ -139,9 +139,13 @@ async function runQuota(ctx: BenchContext): Promise<SectionResult> {
   const log = collectingLog();
   let runtime: LocalRuntime | undefined;
   let clients: ClientsProcess | undefined;
+  let dynamo: DynamoProcess | undefined;
   try {
+    // DynamoDB out of the measured process, as in the cloud (issue 10).
+    dynamo = await DynamoProcess.start();
     runtime = await startLocalRuntime({
       authSecret: SECRET,
+      dynamoEndpoint: dynamo.endpoint,
       log,
       workers: false,
       connectionSweepMs: 0,
@@ -277,7 +281,7 @@ async function runQuota(ctx: BenchContext): Promise<SectionResult> {
         logWarningsAndErrors: log.count,
         logSample: log.entries,
         method:
-          'local runtime with postRateLimit 1000 (gateway token bucket, burst 100, 429 LimitExceededException above it); 10,000 ws clients in a child process; POST /broadcast (fan-out queue, batches of 250); timed from the request until the child reports the last client has its first copy; 429s counted by the engine (pusher.rate.throttled); share = 429s / (429s + deliveries); GET /deliveries/{id} checked (done, delivered N, failed 0); 3 rounds back to back (the engine keeps its rate between them), min/median/max; goals on the median.',
+          'local runtime (dynalite in a process of its own, bench/children/dynalite.ts) with postRateLimit 1000 (gateway token bucket, burst 100, 429 LimitExceededException above it); 10,000 ws clients in a child process; POST /broadcast (fan-out queue, batches of 250); timed from the request until the child reports the last client has its first copy; 429s counted by the engine (pusher.rate.throttled); share = 429s / (429s + deliveries); GET /deliveries/{id} checked (done, delivered N, failed 0); 3 rounds back to back (the engine keeps its rate between them), min/median/max; goals on the median.',
       },
       goal: `quota ${QUOTA}/s, ${fmt(CONNECTIONS)}-connection broadcast: sustained ≥ ${GOAL_RATIO} × quota, ≤ ${GOAL_THROTTLED * 100} % of posts answered 429, every client exactly once, nothing failed`,
       pass,
@@ -312,6 +316,7 @@ async function runQuota(ctx: BenchContext): Promise<SectionResult> {
   } finally {
     await clients?.stop();
     await runtime?.stop();
+    await dynamo?.stop();
   }
 }
 

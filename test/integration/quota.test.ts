@@ -91,8 +91,7 @@ describe('the @connections quota (TASKWIRE_WS_POST_RPS)', () => {
                 socket: socket as unknown as WebSocket,
                 connectedAt: 0,
                 lastActiveAt: 0,
-                sourceIp: '127.0.0.1',
-                userAgent: undefined,
+                identity: { sourceIp: '127.0.0.1', userAgent: undefined },
               }
             : undefined,
         throttled: () => false,

@@ -255,3 +255,52 @@ describe('frames ws refuses', () => {
     },
   );
 });
+
+describe('connection limits (API Gateway: 10 idle minutes, 2 hours), shortened', () => {
+  let limited: WsGateway;
+  beforeAll(async () => {
+    limited = await startWsGateway({ log: silentLog, idleTimeoutMs: 400, maxDurationMs: 1500 });
+    limited.setRoutes({
+      authorizer: async () => ({
+        principalId: 'u',
+        policyDocument: { Statement: [{ Effect: 'Allow' }] },
+        context: { userId: 'u' },
+      }),
+      routes: {
+        $connect: async () => ({ statusCode: 200 }),
+        $disconnect: async () => ({ statusCode: 200 }),
+        $default: async () => ({ statusCode: 200, body: '{"type":"default"}' }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  const closeOf = (ws: WebSocket) =>
+    new Promise<{ code: number; afterMs: number }>((resolve) => {
+      const t0 = Date.now();
+      ws.once('close', (code) => resolve({ code, afterMs: Date.now() - t0 }));
+    });
+
+  it('closes a silent connection with 1001 once it is idle past the limit', async () => {
+    const ws = new WebSocket(`${limited.url}/?token=ok`);
+    await new Promise((r) => ws.once('open', r));
+    const { code, afterMs } = await closeOf(ws);
+    expect(code).toBe(1001);
+    expect(afterMs).toBeGreaterThanOrEqual(350);
+  });
+
+  it('closes a busy connection with 1001 at its maximum age, not before', async () => {
+    const ws = new WebSocket(`${limited.url}/?token=ok`);
+    await new Promise((r) => ws.once('open', r));
+    const busy = setInterval(() => ws.send('{"action":"x"}'), 100);
+    try {
+      const { code, afterMs } = await closeOf(ws);
+      expect(code).toBe(1001);
+      expect(afterMs).toBeGreaterThanOrEqual(1400);
+    } finally {
+      clearInterval(busy);
+    }
+  });
+});

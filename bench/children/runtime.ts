@@ -1,0 +1,65 @@
+import { writeHeapSnapshot } from 'node:v8';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { collectingLog } from '../harness';
+import { memoryAfterGc, waitFor } from './memory-report';
+
+/**
+ * A bench child process running the local runtime against a DynamoDB endpoint of another
+ * process (bench/children/dynalite.ts), so its memory is the gateway's and the runtime's alone.
+ * Forked with `--expose-gc`. Started with `BENCH_DYNAMO_ENDPOINT` and `BENCH_AUTH_SECRET` in its
+ * environment; replies `ready` with the WebSocket URL. `measure` waits until the gateway holds
+ * `live` connections, collects garbage and replies the memory figures; `snapshot` writes a heap
+ * snapshot (diagnostics).
+ */
+
+type Command = { op: 'measure'; live: number } | { op: 'snapshot'; file: string } | { op: 'close' };
+
+const send = (message: Record<string, unknown>) => process.send?.(message);
+
+async function main(): Promise<void> {
+  const endpoint = process.env.BENCH_DYNAMO_ENDPOINT;
+  const secret = process.env.BENCH_AUTH_SECRET;
+  if (!endpoint || !secret) throw new Error('BENCH_DYNAMO_ENDPOINT and BENCH_AUTH_SECRET needed');
+  const log = collectingLog();
+  const rt: LocalRuntime = await startLocalRuntime({
+    host: '127.0.0.1',
+    wsPort: 0,
+    httpPort: 0,
+    authSecret: secret,
+    log,
+    workers: false,
+    connectionSweepMs: 0,
+    dynamoEndpoint: endpoint,
+  });
+  process.on('message', (command: Command) => {
+    const run = async () => {
+      if (command.op === 'measure') {
+        const live = await waitFor(() => rt.gateway.connectionIds().length, command.live);
+        const memory = await memoryAfterGc();
+        send({
+          op: 'measured',
+          ...memory,
+          live,
+          logWarningsAndErrors: log.count,
+          log: log.entries,
+        });
+      } else if (command.op === 'snapshot') {
+        send({ op: 'snapshotted', file: writeHeapSnapshot(command.file) });
+      } else {
+        await rt.stop();
+        send({ op: 'closed' });
+        process.disconnect?.();
+      }
+    };
+    run().catch((e: unknown) =>
+      send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+  send({ op: 'ready', url: rt.wsUrl });
+}
+
+process.on('disconnect', () => process.exit(0));
+main().catch((e: unknown) => {
+  send({ op: 'error', message: e instanceof Error ? e.message : String(e) });
+  process.exit(1);
+});

@@ -9,8 +9,13 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalHandler, requestTime } from './l
 import { handshakeProblem, rejectUpgrade, type RequestMaps, requestMaps } from './ws-handshake';
 import { managementListener } from './ws-management';
 
-/** The request headers a connection keeps for its $disconnect event. */
-type DisconnectHeaders = Pick<RequestMaps, 'headers' | 'multiValueHeaders'>;
+/** What a connection keeps from its upgrade for its $disconnect event. */
+interface ConnectionOrigin {
+  readonly connectedAt: number;
+  readonly identity: { readonly sourceIp: string; readonly userAgent: string | undefined };
+  readonly authorizer: Record<string, unknown>;
+  readonly headers: Pick<RequestMaps, 'headers' | 'multiValueHeaders'>;
+}
 
 /** API Gateway's limits, mirrored so local behaviour matches the cloud. */
 export const GATEWAY_LIMITS = {
@@ -66,14 +71,9 @@ export interface WsRoutes {
   readonly routes: Readonly<Record<string, LocalHandler>>;
 }
 
-interface LiveConnection {
+interface LiveConnection extends ConnectionOrigin {
   readonly socket: WebSocket;
-  readonly connectedAt: number;
   lastActiveAt: number;
-  readonly identity: { readonly sourceIp: string; readonly userAgent: string | undefined };
-  readonly authorizer: Record<string, unknown>;
-  /** What its $disconnect event carries of the upgrade request. */
-  readonly headers: DisconnectHeaders;
   /** Set when the socket is dropped on purpose without a $disconnect (tests). */
   silent: boolean;
 }
@@ -243,20 +243,17 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   /** API Gateway's $disconnect event; failures are logged, never thrown. */
   function disconnect(
     connectionId: string,
-    maps: DisconnectHeaders,
-    identity: { sourceIp: string; userAgent: string | undefined },
-    authorizer: Record<string, unknown>,
-    connectedAt: number,
+    origin: ConnectionOrigin,
     code: number,
     reason: string,
   ): void {
     invoke('$disconnect', {
-      headers: maps.headers,
-      multiValueHeaders: maps.multiValueHeaders,
+      headers: origin.headers.headers,
+      multiValueHeaders: origin.headers.multiValueHeaders,
       requestContext: {
-        ...baseContext(connectionId, '$disconnect', 'DISCONNECT', connectedAt),
-        identity,
-        authorizer,
+        ...baseContext(connectionId, '$disconnect', 'DISCONNECT', origin.connectedAt),
+        identity: { ...origin.identity },
+        authorizer: origin.authorizer,
         disconnectStatusCode: code,
         disconnectReason: reason,
       },
@@ -337,8 +334,13 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     }
     // $connect has run, so $disconnect must too, even when the socket never opens (the client
     // reset during $connect, or `ws` refused the handshake).
-    const lost = () =>
-      disconnect(connectionId, maps, identity, authorizer, connectedAt, 1006, 'Going away');
+    const origin: ConnectionOrigin = {
+      connectedAt,
+      identity,
+      authorizer,
+      headers: { headers: maps.headers, multiValueHeaders: maps.multiValueHeaders },
+    };
+    const lost = () => disconnect(connectionId, origin, 1006, 'Going away');
     if (socket.destroyed) return lost();
     const lostEarly = () => {
       if (!closing) lost();
@@ -346,29 +348,23 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     socket.once('close', lostEarly);
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Open: from here the WebSocket's own 'close' runs $disconnect. Dropping this listener
-      // (and keeping only the headers $disconnect needs) lets the upgrade's closures go.
+      // lets the upgrade's closures (and its request maps) go.
       socket.removeListener('close', lostEarly);
       pending.delete(socket);
-      const headers = { headers: maps.headers, multiValueHeaders: maps.multiValueHeaders };
-      open(ws, connectionId, connectedAt, headers, identity, authorizer);
+      open(ws, connectionId, origin);
     });
   }
 
-  function open(
-    ws: WebSocket,
-    connectionId: string,
-    connectedAt: number,
-    maps: DisconnectHeaders,
-    identity: { sourceIp: string; userAgent: string | undefined },
-    authorizer: Record<string, unknown>,
-  ): void {
+  function open(ws: WebSocket, connectionId: string, origin: ConnectionOrigin): void {
+    // Spelt out rather than spread: a literal keeps every field in the object itself (a spread
+    // clone grows a separate property store for the fields added to it), once per connection.
     const conn: LiveConnection = {
       socket: ws,
-      connectedAt,
+      connectedAt: origin.connectedAt,
       lastActiveAt: Date.now(),
-      identity,
-      authorizer,
-      headers: maps,
+      identity: origin.identity,
+      authorizer: origin.authorizer,
+      headers: origin.headers,
       silent: false,
     };
     live.set(connectionId, conn);
@@ -387,9 +383,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     ws.on('close', (code, reason) => {
       live.delete(connectionId);
       if (conn.silent) return;
-      // From `conn`, not the parameters: closures over those would keep them in a context.
-      const { headers, identity: who, authorizer: ctx, connectedAt: at } = conn;
-      disconnect(connectionId, headers, who, ctx, at, code, reason.toString());
+      disconnect(connectionId, conn, code, reason.toString());
     });
   }
 

@@ -4,6 +4,7 @@ import { Agent } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { closeServer } from '../../local/net';
 import { bareLoop, startBareServer } from '../bare-loop';
+import { send, serveChild } from './serve';
 
 /**
  * A bench child process running the baseline: a 200-only server and the bare PostToConnection
@@ -12,11 +13,9 @@ import { bareLoop, startBareServer } from '../bare-loop';
  * bench/processes.ts: each `run` posts `bytes`-sized data to `n` ids at `concurrency`.
  */
 
-type Command = { op: 'run'; n: number; bytes: number; concurrency: number } | { op: 'close' };
+type Command = { op: 'run'; n: number; bytes: number; concurrency: number };
 
-const send = (message: Record<string, unknown>) => process.send?.(message);
-
-async function main(): Promise<void> {
+serveChild<Command>(async () => {
   const bare = await startBareServer();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const client = new ApiGatewayManagementApiClient({
@@ -25,35 +24,22 @@ async function main(): Promise<void> {
     credentials: LOCAL_CREDENTIALS,
     requestHandler: { httpAgent: agent },
   });
-  process.on('message', (command: Command) => {
-    const run = async () => {
-      if (command.op === 'run') {
-        // Ids of the gateway's shape (16 random bytes, base64url, "=").
-        const ids = Array.from(
-          { length: command.n },
-          () => `${randomBytes(12).toString('base64url')}=`,
-        );
-        const data = Buffer.alloc(command.bytes, 'x');
-        const t0 = performance.now();
-        const delivered = await bareLoop(client, ids, data, command.concurrency);
-        send({ op: 'ran', delivered, ms: performance.now() - t0 });
-      } else {
-        client.destroy();
-        agent.destroy();
-        await closeServer(bare.server);
-        send({ op: 'closed' });
-        process.disconnect?.();
-      }
-    };
-    run().catch((e: unknown) =>
-      send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-    );
-  });
-  send({ op: 'ready' });
-}
-
-process.on('disconnect', () => process.exit(0));
-main().catch((e: unknown) => {
-  send({ op: 'error', message: e instanceof Error ? e.message : String(e) });
-  process.exit(1);
+  return {
+    handle: async (command) => {
+      // Ids of the gateway's shape (16 random bytes, base64url, "=").
+      const ids = Array.from(
+        { length: command.n },
+        () => `${randomBytes(12).toString('base64url')}=`,
+      );
+      const data = Buffer.alloc(command.bytes, 'x');
+      const t0 = performance.now();
+      const delivered = await bareLoop(client, ids, data, command.concurrency);
+      send({ op: 'ran', delivered, ms: performance.now() - t0 });
+    },
+    close: async () => {
+      client.destroy();
+      agent.destroy();
+      await closeServer(bare.server);
+    },
+  };
 });

@@ -1,5 +1,6 @@
 import { WebSocketServer } from 'ws';
 import { memoryAfterGc, waitFor } from './memory-report';
+import { send, serveChild } from './serve';
 
 /**
  * The memory section's baseline in a process of its own: a plain `ws` WebSocketServer that
@@ -8,11 +9,9 @@ import { memoryAfterGc, waitFor } from './memory-report';
  * it holds `live` connections, collects garbage and replies the memory figures.
  */
 
-type Command = { op: 'measure'; live: number } | { op: 'close' };
+type Command = { op: 'measure'; live: number };
 
-const send = (message: Record<string, unknown>) => process.send?.(message);
-
-async function main(): Promise<void> {
+serveChild<Command>(async () => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);
@@ -32,27 +31,15 @@ async function main(): Promise<void> {
   });
   const address = wss.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.on('message', (command: Command) => {
-    const run = async () => {
-      if (command.op === 'measure') {
-        const live = await waitFor(() => wss.clients.size, command.live);
-        send({ op: 'measured', ...(await memoryAfterGc()), live });
-      } else {
-        for (const c of wss.clients) c.terminate();
-        await new Promise((resolve) => wss.close(resolve));
-        send({ op: 'closed' });
-        process.disconnect?.();
-      }
-    };
-    run().catch((e: unknown) =>
-      send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-    );
-  });
-  send({ op: 'ready', url: `ws://127.0.0.1:${port}` });
-}
-
-process.on('disconnect', () => process.exit(0));
-main().catch((e: unknown) => {
-  send({ op: 'error', message: e instanceof Error ? e.message : String(e) });
-  process.exit(1);
+  return {
+    ready: { url: `ws://127.0.0.1:${port}` },
+    handle: async (command) => {
+      const live = await waitFor(() => wss.clients.size, command.live);
+      send({ op: 'measured', ...(await memoryAfterGc()), live });
+    },
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
 });

@@ -1,34 +1,16 @@
 import { startDynalite } from '../../local/emulators';
+import { serveChild } from './serve';
 
 /**
- * A bench child process running dynalite (in memory), so the memory section measures the
- * local runtime's gateway without the DynamoDB emulator's own memory (its tables and records)
- * in the same process. Replies `ready` with the endpoint; `close` stops it.
+ * A bench child process running dynalite (in memory), as DynamoDB is a service of its own in the
+ * cloud: the measured runtime then spends neither memory nor event-loop time on the emulator.
+ * Replies `ready` with the endpoint.
  */
-
-type Command = { op: 'close' };
-
-const send = (message: Record<string, unknown>) => process.send?.(message);
-
-async function main(): Promise<void> {
+serveChild<never>(async () => {
   const dynamo = await startDynalite({ host: '127.0.0.1' });
-  process.on('message', (command: Command) => {
-    if (command.op !== 'close') return;
-    dynamo
-      .close()
-      .then(() => {
-        send({ op: 'closed' });
-        process.disconnect?.();
-      })
-      .catch((e: unknown) =>
-        send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-      );
-  });
-  send({ op: 'ready', endpoint: dynamo.endpoint });
-}
-
-process.on('disconnect', () => process.exit(0));
-main().catch((e: unknown) => {
-  send({ op: 'error', message: e instanceof Error ? e.message : String(e) });
-  process.exit(1);
+  return {
+    ready: { endpoint: dynamo.endpoint },
+    handle: async () => undefined,
+    close: () => dynamo.close(),
+  };
 });

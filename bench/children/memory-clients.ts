@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { mapLimit } from '../harness';
+import { send, serveChild } from './serve';
 
 /**
  * The memory section's WebSocket clients, in a process of their own so they cost the measured
@@ -14,13 +16,10 @@ import WebSocket from 'ws';
 type Command =
   | { op: 'open'; url: string; tokens: string[]; parallel: number }
   | { op: 'closeAll' }
-  | { op: 'soak'; url: string; tokens: string[]; count: number; wave: number; budgetMs: number }
-  | { op: 'close' };
+  | { op: 'soak'; url: string; tokens: string[]; count: number; wave: number; budgetMs: number };
 
 const REGISTER = JSON.stringify({ action: 'register', clientType: 'viewer' });
 const LIFETIME_TIMEOUT_MS = 60_000;
-
-const send = (message: Record<string, unknown>) => process.send?.(message);
 
 const open: WebSocket[] = [];
 
@@ -70,14 +69,9 @@ function closeSocket(socket: WebSocket): Promise<void> {
 }
 
 async function openIdle(url: string, tokens: readonly string[], parallel: number) {
-  let next = 0;
-  const worker = async () => {
-    while (next < tokens.length) {
-      const token = tokens[next++] ?? '';
-      open.push(await connectRegistered(url, token));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, tokens.length) }, worker));
+  await mapLimit(tokens, parallel, async (token) => {
+    open.push(await connectRegistered(url, token));
+  });
 }
 
 async function soak(command: Extract<Command, { op: 'soak' }>) {
@@ -104,8 +98,8 @@ async function soak(command: Extract<Command, { op: 'soak' }>) {
   return { done, failed, ...(firstError !== undefined ? { firstError } : {}) };
 }
 
-process.on('message', (command: Command) => {
-  const run = async () => {
+serveChild<Command>(async () => ({
+  handle: async (command) => {
     const t0 = performance.now();
     if (command.op === 'open') {
       await openIdle(command.url, command.tokens, command.parallel);
@@ -113,18 +107,11 @@ process.on('message', (command: Command) => {
     } else if (command.op === 'closeAll') {
       await Promise.all(open.splice(0).map(closeSocket));
       send({ op: 'closedAll', ms: performance.now() - t0 });
-    } else if (command.op === 'soak') {
-      send({ op: 'soaked', ...(await soak(command)), ms: performance.now() - t0 });
     } else {
-      for (const s of open.splice(0)) s.terminate();
-      send({ op: 'closed' });
-      process.disconnect?.();
+      send({ op: 'soaked', ...(await soak(command)), ms: performance.now() - t0 });
     }
-  };
-  run().catch((e: unknown) =>
-    send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-  );
-});
-// The bench went away: nothing left to measure for.
-process.on('disconnect', () => process.exit(0));
-send({ op: 'ready' });
+  },
+  close: async () => {
+    for (const s of open.splice(0)) s.terminate();
+  },
+}));

@@ -2,6 +2,7 @@ import { writeHeapSnapshot } from 'node:v8';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { collectingLog } from '../harness';
 import { memoryAfterGc, waitFor } from './memory-report';
+import { send, serveChild } from './serve';
 
 /**
  * A bench child process running the local runtime against a DynamoDB endpoint of another
@@ -12,11 +13,9 @@ import { memoryAfterGc, waitFor } from './memory-report';
  * snapshot (diagnostics).
  */
 
-type Command = { op: 'measure'; live: number } | { op: 'snapshot'; file: string } | { op: 'close' };
+type Command = { op: 'measure'; live: number } | { op: 'snapshot'; file: string };
 
-const send = (message: Record<string, unknown>) => process.send?.(message);
-
-async function main(): Promise<void> {
+serveChild<Command>(async () => {
   const endpoint = process.env.BENCH_DYNAMO_ENDPOINT;
   const secret = process.env.BENCH_AUTH_SECRET;
   if (!endpoint || !secret) throw new Error('BENCH_DYNAMO_ENDPOINT and BENCH_AUTH_SECRET needed');
@@ -31,8 +30,9 @@ async function main(): Promise<void> {
     connectionSweepMs: 0,
     dynamoEndpoint: endpoint,
   });
-  process.on('message', (command: Command) => {
-    const run = async () => {
+  return {
+    ready: { url: rt.wsUrl },
+    handle: async (command) => {
       if (command.op === 'measure') {
         const live = await waitFor(() => rt.gateway.connectionIds().length, command.live);
         const memory = await memoryAfterGc();
@@ -43,23 +43,10 @@ async function main(): Promise<void> {
           logWarningsAndErrors: log.count,
           log: log.entries,
         });
-      } else if (command.op === 'snapshot') {
-        send({ op: 'snapshotted', file: writeHeapSnapshot(command.file) });
       } else {
-        await rt.stop();
-        send({ op: 'closed' });
-        process.disconnect?.();
+        send({ op: 'snapshotted', file: writeHeapSnapshot(command.file) });
       }
-    };
-    run().catch((e: unknown) =>
-      send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-    );
-  });
-  send({ op: 'ready', url: rt.wsUrl });
-}
-
-process.on('disconnect', () => process.exit(0));
-main().catch((e: unknown) => {
-  send({ op: 'error', message: e instanceof Error ? e.message : String(e) });
-  process.exit(1);
+    },
+    close: () => rt.stop(),
+  };
 });

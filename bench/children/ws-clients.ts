@@ -1,4 +1,6 @@
 import WebSocket from 'ws';
+import { mapLimit } from '../harness';
+import { send, serveChild } from './serve';
 
 /**
  * A bench child process holding the WebSocket clients, so receiving frames costs the measured
@@ -10,11 +12,9 @@ import WebSocket from 'ws';
 type Command =
   | { op: 'open'; url: string; tokens: string[]; parallel: number }
   | { op: 'expect'; marker: string; count: number }
-  | { op: 'check'; marker: string }
-  | { op: 'close' };
+  | { op: 'check'; marker: string };
 
 const epochMs = () => performance.timeOrigin + performance.now();
-const send = (message: Record<string, unknown>) => process.send?.(message);
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,18 +62,13 @@ function connect(url: string, token: string): Promise<Client> {
 }
 
 async function open(url: string, tokens: readonly string[], parallel: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tokens.length) {
-      const token = tokens[next++] ?? '';
-      clients.push(await connect(url, token));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, tokens.length) }, worker));
+  await mapLimit(tokens, parallel, async (token) => {
+    clients.push(await connect(url, token));
+  });
 }
 
-process.on('message', (command: Command) => {
-  const run = async () => {
+serveChild<Command>(async () => ({
+  handle: async (command) => {
     if (command.op === 'open') {
       const t0 = performance.now();
       await open(command.url, command.tokens, command.parallel);
@@ -92,17 +87,10 @@ process.on('message', (command: Command) => {
       });
       expected.delete(command.marker);
       for (const c of clients) c.seen.delete(command.marker);
-    } else {
-      for (const c of clients) c.socket.terminate();
-      clients.length = 0;
-      send({ op: 'closed' });
-      process.disconnect?.();
     }
-  };
-  run().catch((e: unknown) =>
-    send({ op: 'error', message: e instanceof Error ? e.message : String(e) }),
-  );
-});
-// The bench went away: nothing left to measure for.
-process.on('disconnect', () => process.exit(0));
-send({ op: 'ready' });
+  },
+  close: async () => {
+    for (const c of clients) c.socket.terminate();
+    clients.length = 0;
+  },
+}));

@@ -9,7 +9,7 @@ import {
   type SectionResult,
   verdict,
 } from '../harness';
-import { Child, type Reply, spread } from '../processes';
+import { Child, DynamoProcess, type Reply, spread } from '../processes';
 
 /**
  * Memory of the local runtime's WebSocket gateway. Measured in a process of its own
@@ -54,17 +54,6 @@ const MEASURED_EXEC_ARGV = ['--expose-gc'];
 const KB = 1024;
 const MB = 1024 * 1024;
 
-/** A bench child (bench/processes.ts) and its `ready` reply. */
-type Proc = Child;
-const startProc = async (
-  script: string,
-  execArgv: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ proc: Proc; ready: Reply }> => {
-  const proc = await Child.start(script, { execArgv, env });
-  return { proc, ready: proc.readyReply };
-};
-
 interface Memory {
   readonly heapUsed: number;
   readonly external: number;
@@ -80,7 +69,7 @@ const memoryOf = (r: Reply): Memory => ({
 });
 
 /** Asks a measured child for its memory once it holds `live` connections. */
-async function measure(server: Proc, live: number): Promise<Memory> {
+async function measure(server: Child, live: number): Promise<Memory> {
   const r = await server.request({ op: 'measure', live }, 'measured', 60_000);
   if (Number(r.live) !== live) throw new Error(`server holds ${String(r.live)}, not ${live}`);
   return memoryOf(r);
@@ -89,8 +78,8 @@ async function measure(server: Proc, live: number): Promise<Memory> {
 /** The measured server (runtime with dynalite out of process, or bare ws) and its helpers. */
 async function startServer(
   kind: 'runtime' | 'bare',
-): Promise<{ server: Proc; url: string; stop: () => Promise<void> }> {
-  const procs: Proc[] = [];
+): Promise<{ server: Child; url: string; stop: () => Promise<void> }> {
+  const procs: { stop(): Promise<void> }[] = [];
   const stop = async () => {
     // The measured server first, so closing the clients does not start a $disconnect storm.
     for (const p of procs.reverse()) await p.stop();
@@ -98,17 +87,16 @@ async function startServer(
   try {
     let env: Record<string, string> = {};
     if (kind === 'runtime') {
-      const dynalite = await startProc('dynalite.ts', []);
-      procs.push(dynalite.proc);
-      env = { BENCH_DYNAMO_ENDPOINT: String(dynalite.ready.endpoint), BENCH_AUTH_SECRET: SECRET };
+      const dynamo = await DynamoProcess.start();
+      procs.push(dynamo);
+      env = { BENCH_DYNAMO_ENDPOINT: dynamo.endpoint, BENCH_AUTH_SECRET: SECRET };
     }
-    const started = await startProc(
-      kind === 'runtime' ? 'runtime.ts' : 'bare-ws.ts',
-      MEASURED_EXEC_ARGV,
+    const server = await Child.start(kind === 'runtime' ? 'runtime.ts' : 'bare-ws.ts', {
+      execArgv: MEASURED_EXEC_ARGV,
       env,
-    );
-    procs.push(started.proc);
-    return { server: started.proc, url: String(started.ready.url), stop };
+    });
+    procs.push(server);
+    return { server, url: String(server.readyReply.url), stop };
   } catch (e) {
     await stop();
     throw e;
@@ -126,9 +114,9 @@ interface IdleRound {
 
 async function idleRound(kind: 'runtime' | 'bare', tokens: readonly string[]): Promise<IdleRound> {
   const { server, url, stop } = await startServer(kind);
-  let clients: Proc | undefined;
+  let clients: Child | undefined;
   try {
-    clients = (await startProc('memory-clients.ts', [])).proc;
+    clients = await Child.start('memory-clients.ts');
     const c = clients;
     const open = async (n: number) => {
       const r = await c.request(
@@ -174,9 +162,9 @@ async function soak(ctx: BenchContext): Promise<Soak> {
     Array.from({ length: SOAK_USERS }, (_, i) => signToken({ sub: `mem-soak-${i}` }, SECRET)),
   );
   const { server, url, stop } = await startServer('runtime');
-  let clients: Proc | undefined;
+  let clients: Child | undefined;
   try {
-    clients = (await startProc('memory-clients.ts', [])).proc;
+    clients = await Child.start('memory-clients.ts');
     const c = clients;
     const t0 = performance.now();
     const run = async (count: number, budgetMs: number) => {

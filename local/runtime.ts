@@ -1,4 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { POSTER_CLIENT_SETTINGS } from '../src/adapters/api-gateway/connection-poster';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -252,10 +253,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
       }),
     );
-    const management = new ApiGatewayManagementApiClient(
+    const management = new ApiGatewayManagementApiClient({
       // Signed with the key pair the gateway's @connections accepts (random per runtime).
-      localClientConfig(gateway.managementEndpoint, gateway.credentials),
-    );
+      ...localClientConfig(gateway.managementEndpoint, gateway.credentials),
+      ...POSTER_CLIENT_SETTINGS,
+    });
     keep({ close: async () => management.destroy() });
     const pusher = buildPusher(
       { client: management, store, log },

@@ -191,6 +191,34 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * One signer per key pair, region and service: the signer caches its derived signing keys (four
+ * HMACs a day), which a signer made per request would derive again for every post.
+ */
+const signers = new WeakMap<SigV4Credentials, Map<string, SignatureV4>>();
+function signerFor(policy: SigV4Policy): SignatureV4 {
+  let byScope = signers.get(policy.credentials);
+  if (!byScope) {
+    byScope = new Map();
+    signers.set(policy.credentials, byScope);
+  }
+  const scope = `${policy.region}/${policy.service}`;
+  let signer = byScope.get(scope);
+  if (!signer) {
+    signer = new SignatureV4({
+      credentials: policy.credentials,
+      region: policy.region,
+      service: policy.service,
+      sha256,
+      uriEscapePath: true,
+      // Never adds x-amz-content-sha256 itself: only the client's headers are signed.
+      applyChecksum: false,
+    });
+    byScope.set(scope, signer);
+  }
+  return signer;
+}
+
 const amzTime = (d: Date) => d.toISOString().replace(/[-:]|\.\d{3}/g, '');
 
 /**
@@ -295,15 +323,7 @@ export async function verifySigV4(
       Object.defineProperty(signed, name, { value, enumerable: true, writable: true });
     }
   }
-  const signer = new SignatureV4({
-    credentials: policy.credentials,
-    region: policy.region,
-    service: policy.service,
-    sha256,
-    uriEscapePath: true,
-    // Never adds x-amz-content-sha256 itself: only the client's headers are signed.
-    applyChecksum: false,
-  });
+  const signer = signerFor(policy);
   let expected: string | undefined;
   try {
     const resigned = await signer.sign(

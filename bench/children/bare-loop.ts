@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
+import { POSTER_CLIENT_SETTINGS } from '../../src/adapters/api-gateway/connection-poster';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
 import { closeServer } from '../../local/net';
 import { bareLoop, startBareServer } from '../bare-loop';
@@ -19,6 +20,8 @@ serveChild<Command>(async () => {
   const bare = await startBareServer();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const client = new ApiGatewayManagementApiClient({
+    // The engine's client, configured as the engine configures it.
+    ...POSTER_CLIENT_SETTINGS,
     endpoint: bare.endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,

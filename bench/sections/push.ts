@@ -1,4 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { POSTER_CLIENT_SETTINGS } from '../../src/adapters/api-gateway/connection-poster';
 import { randomUUID } from 'node:crypto';
 import { Agent, type Server } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/lambda-types';
@@ -109,6 +110,7 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     bare = await startBareServer();
     bareAgent = new Agent({ keepAlive: true, maxSockets: 256 });
     bareClient = new ApiGatewayManagementApiClient({
+      ...POSTER_CLIENT_SETTINGS,
       endpoint: bare.endpoint,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,

@@ -12,6 +12,12 @@ export interface AdaptiveRateOptions {
   readonly windowMs?: number;
   /** 429s within this long after a cut are answers to posts sent before it, ms (default 10). */
   readonly cooldownMs?: number;
+  /**
+   * How far behind its schedule the pacer may catch up at once, ms (default 50): a late timer or
+   * a busy event loop must not lose posts, yet a quiet spell never becomes a burst larger than
+   * this much of the rate (well under API Gateway's burst, which is a tenth of a second's).
+   */
+  readonly catchUpMs?: number;
   /** After this long without a 429 the rate is unlimited again, ms (default 60,000). */
   readonly resetMs?: number;
   /** Monotonic milliseconds (injected for tests). */
@@ -42,6 +48,7 @@ export class AdaptiveRate {
   private readonly windowMs: number;
   private readonly cooldownMs: number;
   private readonly resetMs: number;
+  private readonly catchUpMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -66,6 +73,7 @@ export class AdaptiveRate {
     this.windowMs = options.windowMs ?? 250;
     this.cooldownMs = options.cooldownMs ?? 10;
     this.resetMs = options.resetMs ?? 60_000;
+    this.catchUpMs = options.catchUpMs ?? 50;
     this.now = options.now ?? (() => performance.now());
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
@@ -88,8 +96,8 @@ export class AdaptiveRate {
       this.grow(now);
       if (this.current === Infinity) return;
       const gap = (1000 / this.current) * (1 + this.jitter * (2 * this.random() - 1));
-      // A few ms of catch-up after a lag, never a burst after an idle spell.
-      const at = Math.max(now - 5, this.nextAt);
+      // Some catch-up after a lag, never more than catchUpMs of the rate in one burst.
+      const at = Math.max(now - this.catchUpMs, this.nextAt);
       this.nextAt = at + gap;
       if (at - now < 1) return;
       const generation = this.generation;

@@ -1,11 +1,12 @@
 /**
- * What one attempt to post to a connection came to. `throttled` and `failed` carry the error the
- * gateway gave, so the push engine can log it by name.
+ * What one attempt to post to a connection came to. `throttled` (429), `unavailable` (a 5xx or
+ * no answer at all: worth another try) and `failed` carry the error the gateway gave, so the
+ * push engine can log it by name.
  */
 export type PostAttempt =
   | { readonly result: 'delivered' }
   | { readonly result: 'gone' }
-  | { readonly result: 'throttled' | 'failed'; readonly error: unknown };
+  | { readonly result: 'throttled' | 'unavailable' | 'failed'; readonly error: unknown };
 
 /**
  * The port to a WebSocket gateway's connections (API Gateway's `@connections` in the cloud and

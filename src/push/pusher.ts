@@ -16,7 +16,7 @@ export interface PusherOptions {
   readonly log: Log;
   /** Posts in flight at once per push (default 50). */
   readonly concurrency?: number;
-  /** Extra attempts after a 429 (default 5). */
+  /** Extra attempts after a 429 or a 5xx (default 5). */
   readonly maxRetries?: number;
   /** First backoff step in ms; doubles each retry, full jitter (default 50). */
   readonly backoffMs?: number;
@@ -36,8 +36,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * The push engine: sends frames to connections through a {@link ConnectionPoster}. One
  * unreachable connection never stops a fan-out: a gone connection's records are deleted, a
- * throttled post is retried with backoff and jitter, anything else is counted as failed and
- * logged.
+ * throttled or unavailable (5xx) post is retried with backoff and jitter, anything else is
+ * counted as failed and logged. It makes every retry itself (the poster posts once).
  */
 export class Pusher implements FramePusher {
   private readonly poster: ConnectionPoster;
@@ -117,13 +117,14 @@ export class Pusher implements FramePusher {
       await this.rate.acquire();
       const sent = await this.poster.post(connectionId, data);
       if (sent.result === 'throttled') this.rate.throttle();
-      else this.rate.accepted();
+      else if (sent.result !== 'unavailable') this.rate.accepted();
       if (sent.result === 'delivered') return { outcome: 'delivered', retries: attempt };
       if (sent.result === 'gone') {
         await this.forget(connectionId);
         return { outcome: 'gone', retries: attempt };
       }
-      if (sent.result === 'throttled' && attempt < this.maxRetries) {
+      const retryable = sent.result === 'throttled' || sent.result === 'unavailable';
+      if (retryable && attempt < this.maxRetries) {
         // Full jitter: spreads the retries of a large fan-out instead of bunching them.
         await this.sleep(this.random() * this.backoffMs * 2 ** attempt);
         continue;

@@ -1,6 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Agent } from 'node:https';
+import { POSTER_CLIENT_SETTINGS } from '../../../src/adapters/api-gateway/connection-poster';
 import { systemClock } from '../../../src/ports/clock';
 import { managementEndpoint, requireEnv } from '../../config/config';
 import { ENV } from '../../config/env';
@@ -37,6 +38,7 @@ export const connectionStore = /* @__PURE__ */ once(() =>
 export const managementClient = /* @__PURE__ */ once(
   () =>
     new ApiGatewayManagementApiClient({
+      ...POSTER_CLIENT_SETTINGS,
       endpoint: managementEndpoint(process.env),
       // The SDK's default of 50 sockets would cap a fan-out of several concurrent batches.
       requestHandler: { httpsAgent: new Agent({ keepAlive: true, maxSockets: 256 }) },

@@ -7,13 +7,28 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ConnectionPoster, PostAttempt } from '../../push/connection-poster';
 
+/**
+ * Settings of the management client the poster is given: one attempt per send. The push engine
+ * owns the retries (AIMD on 429, backoff on 5xx); the SDK's own would hide each 429 from the
+ * engine's rate and wait 500 ms or more before trying again, so a throttled fan-out would never
+ * learn the quota and would stall on its slowest posts.
+ */
+export const POSTER_CLIENT_SETTINGS = { maxAttempts: 1 } as const;
+
+const statusOf = (e: unknown): number | undefined =>
+  typeof e === 'object' && e !== null && '$metadata' in e
+    ? (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+    : undefined;
+
 /** 429 in any shape: the modelled LimitExceeded, or another error carrying that status. */
 const isThrottle = (e: unknown): boolean =>
-  e instanceof LimitExceededException ||
-  (typeof e === 'object' &&
-    e !== null &&
-    '$metadata' in e &&
-    (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 429);
+  e instanceof LimitExceededException || statusOf(e) === 429;
+
+/** A 5xx, or no HTTP answer at all (reset, timeout): the next attempt may well get through. */
+const isUnavailable = (e: unknown): boolean => {
+  const status = statusOf(e);
+  return status === undefined || status >= 500;
+};
 
 /**
  * The API Gateway Management API (`@connections`) as a {@link ConnectionPoster}: 410 Gone is
@@ -30,7 +45,8 @@ export class ApiGatewayConnectionPoster implements ConnectionPoster {
       return { result: 'delivered' };
     } catch (e) {
       if (e instanceof GoneException) return { result: 'gone' };
-      return { result: isThrottle(e) ? 'throttled' : 'failed', error: e };
+      if (isThrottle(e)) return { result: 'throttled', error: e };
+      return { result: isUnavailable(e) ? 'unavailable' : 'failed', error: e };
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   connectionStore,
+  managementClient,
   pusher,
   taskUpdates,
 } from '../../../lambdas/composition/cloud/connections';
@@ -114,6 +115,14 @@ describe('cloud composition (lambdas/composition/cloud/)', () => {
     expect(fanout.messages).toBe(messageStore());
     expect(schedulePorts().messages).toBe(messageStore());
     expect(idempotencyStore()).toBe(idempotencyStore());
+  });
+
+  it('gives the push engine a management client that posts once (the engine owns retries)', async () => {
+    // Act: the SDK resolves its retry setting into a provider
+    const maxAttempts = await managementClient().config.maxAttempts();
+
+    // Assess: a 429 retried inside the SDK would wait 500 ms+ and never reach the engine's rate
+    expect(maxAttempts).toBe(1);
   });
 });
 

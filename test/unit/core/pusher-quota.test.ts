@@ -20,7 +20,7 @@ const FRAME = frameFactory(clock, () => 'frame-1').make('message', {
 const THROTTLED: PostAttempt = { result: 'throttled', error: new Error('LimitExceeded') };
 
 /** A rate under test on a hand-moved clock; sleeps advance the clock instead of waiting. */
-function manualRate(options: { random?: () => number } = {}) {
+function manualRate(options: { random?: () => number; catchUpMs?: number } = {}) {
   let now = 1000;
   const slept: number[] = [];
   const rate = new AdaptiveRate({
@@ -30,6 +30,7 @@ function manualRate(options: { random?: () => number } = {}) {
       now += ms;
     },
     random: options.random ?? (() => 0.5),
+    ...(options.catchUpMs !== undefined ? { catchUpMs: options.catchUpMs } : {}),
   });
   return { rate, slept, advance: (ms: number) => (now += ms) };
 }
@@ -96,7 +97,7 @@ describe('AdaptiveRate: additive increase, multiplicative decrease', () => {
   });
 
   it('grows by a tenth of the cut rate per second, then paces posts at the new rate', async () => {
-    const { rate, advance, slept } = manualRate();
+    const { rate, advance, slept } = manualRate({ catchUpMs: 0 });
     for (let i = 0; i < 100; i++) {
       rate.accepted();
       advance(1);
@@ -111,6 +112,29 @@ describe('AdaptiveRate: additive increase, multiplicative decrease', () => {
     const waited = slept.reduce((a, b) => a + b, 0);
     expect(waited).toBeGreaterThan(5);
     expect(waited).toBeLessThan(15);
+  });
+
+  it('catches up at most catchUpMs of the rate after falling behind, then paces again', async () => {
+    // Prepare: cut to about 850/s, then the sender falls 1 s behind (a busy event loop)
+    const { rate, advance, slept } = manualRate({ catchUpMs: 50 });
+    for (let i = 0; i < 100; i++) {
+      rate.accepted();
+      advance(1);
+    }
+    rate.throttle();
+    advance(1000);
+
+    // Act: a burst of posts
+    let immediate = 0;
+    for (let i = 0; i < 100; i++) {
+      const before = slept.length;
+      await rate.acquire();
+      if (slept.length === before) immediate++;
+    }
+
+    // Assess: about 50 ms worth (~47 posts at ~935/s) at once, not the second's worth it missed
+    expect(immediate).toBeGreaterThanOrEqual(40);
+    expect(immediate).toBeLessThanOrEqual(55);
   });
 
   it('makes posts that waited through a cut book their turn again at the new rate', async () => {

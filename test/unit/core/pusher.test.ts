@@ -340,25 +340,30 @@ describe('Pusher: 429 LimitExceeded', () => {
   });
 });
 
+const serverError = (status: number) =>
+  new ApiGatewayManagementApiServiceException({
+    name: 'InternalServerError',
+    $fault: 'server',
+    $metadata: { httpStatusCode: status },
+  });
+
 describe('Pusher: other errors', () => {
   it.each<[string, () => unknown, string]>([
-    ['a plain Error', () => new Error('socket hang up'), 'Error'],
     [
       'a 403 ForbiddenException',
       () => new ForbiddenException({ message: 'no', $metadata: { httpStatusCode: 403 } }),
       'ForbiddenException',
     ],
     [
-      'a 500 service error',
+      'a 400 BadRequestException',
       () =>
         new ApiGatewayManagementApiServiceException({
-          name: 'InternalServerError',
-          $fault: 'server',
-          $metadata: { httpStatusCode: 500 },
+          name: 'BadRequestException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
         }),
-      'InternalServerError',
+      'BadRequestException',
     ],
-    ['a thrown string', () => 'weird', 'weird'],
   ])('counts %s as failed without retrying and carries on', async (_what, makeError, name) => {
     // Prepare
     const { pusher, gateway, sleep, store, log } = setup({
@@ -381,6 +386,64 @@ describe('Pusher: other errors', () => {
       attempts: 1,
     });
     expect(log.at('warn')[0]?.attributes[0]).toMatchObject({ audience: 'test', failed: 1 });
+  });
+
+  it.each<[string, () => unknown]>([
+    ['a 500 service error', () => serverError(500)],
+    ['a 503 service error', () => serverError(503)],
+    ['a socket reset (no HTTP answer)', () => new Error('socket hang up')],
+  ])(
+    'retries %s with backoff and delivers when the next attempt gets through',
+    async (_w, make) => {
+      // Prepare
+      const { pusher, gateway, delays } = setup({
+        behaviour: (id, attempt) => {
+          if (id === 'flaky' && attempt < 2) throw make();
+        },
+      });
+
+      // Act
+      const report = await pusher.pushTo(pagesOf(['a', 'flaky']), FRAME, 'test');
+
+      // Assess
+      expect(report).toEqual({ attempted: 2, delivered: 2, gone: 0, failed: 0, retried: 2 });
+      expect(gateway.attempts.get('flaky')).toBe(3);
+      expect(delays).toEqual([25, 50]);
+    },
+  );
+
+  it('counts a connection failed when the gateway stays unavailable past maxRetries', async () => {
+    // Prepare
+    const { pusher, gateway, log } = setup({
+      maxRetries: 2,
+      behaviour: (id) => {
+        if (id === 'down') throw serverError(502);
+      },
+    });
+
+    // Act
+    const report = await pusher.pushTo(pagesOf(['a', 'down']), FRAME, 'test');
+
+    // Assess
+    expect(report).toEqual({ attempted: 2, delivered: 1, gone: 0, failed: 1, retried: 2 });
+    expect(gateway.attempts.get('down')).toBe(3);
+    expect(log.at('error')[0]?.attributes[0]).toMatchObject({ connectionId: 'down', attempts: 3 });
+  });
+
+  it('does not slow the shared rate for a 5xx (only a 429 says the quota is reached)', async () => {
+    // Prepare
+    const { pusher } = setup({
+      behaviour: (id, attempt) => {
+        if (id === 'flaky' && attempt === 0) throw serverError(503);
+      },
+    });
+
+    // Act
+    await pusher.pushTo(pagesOf(['flaky']), FRAME, 'test');
+
+    // Assess
+    expect(pusher.rate.rate).toBe(Infinity);
+    expect(pusher.rate.throttled).toBe(0);
   });
 });
 

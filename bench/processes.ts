@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { median } from './harness';
+import { fmt, median, round } from './harness';
 
 /**
  * Bench child processes (issue 10: honest baselines): the bare PostToConnection loop and the
@@ -229,3 +229,19 @@ export const spread = (values: readonly number[]) => ({
   median: median(values),
   max: Math.max(...values),
 });
+
+/** min/median/max rounded for results.json. */
+export const roundSpread = (values: readonly number[], decimals = 0) => {
+  const s = spread(values);
+  return {
+    min: round(s.min, decimals),
+    median: round(s.median, decimals),
+    max: round(s.max, decimals),
+  };
+};
+
+/** min / median / max for a table cell. */
+export const spreadText = (values: readonly number[]): string => {
+  const s = spread(values);
+  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+};

@@ -16,6 +16,7 @@ import { callbackSection } from './sections/callback';
 import { memorySection } from './sections/memory';
 import { pushSection } from './sections/push';
 import { quotaSection } from './sections/quota';
+import { streamsSection } from './sections/streams';
 import { sweepSection } from './sections/sweep';
 import { tasksSection } from './sections/tasks';
 
@@ -33,6 +34,7 @@ const SECTIONS: readonly Section[] = [
   callbackSection,
   tasksSection,
   broadcastSection,
+  streamsSection,
   quotaSection,
   sweepSection,
   memorySection,

@@ -36,7 +36,11 @@ export type Need =
   | 'downloadCredentials'
   | 'chatWebhook'
   | 'messages'
-  | 'fanoutQueue';
+  | 'fanoutQueue'
+  /** The stream log: whoever pushes a frame appends it there, so a client can resume. */
+  | 'streams'
+  /** Schedules a connection's `session.expiring` notice before the gateway's 2-hour cap. */
+  | 'sessionNotices';
 
 /** What a function needs from the stack; the stack turns `needs` into least-privilege grants. */
 export interface FunctionSpec {
@@ -59,13 +63,17 @@ export interface FunctionSpec {
   readonly maxConcurrency?: number;
 }
 
-/** What every task worker needs: its queue's tasks, the chain, pushes, files and the chat. */
+/**
+ * What every task worker needs: its queue's tasks, the chain, pushes (each appended to its
+ * stream log), files and the chat.
+ */
 const WORKER_NEEDS: readonly Need[] = [
   'tasks:write',
   'queues:send',
   'taskConfig',
   'connections:write',
   'push',
+  'streams',
   'artifacts',
   'idempotency',
   'downloadCredentials',
@@ -85,7 +93,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'WebSocket $connect: records the connection',
     timeoutSeconds: 10,
     memoryMb: 256,
-    needs: ['connections:write'],
+    // sessionNotices: schedules the connection's `session.expiring` notice (messages table).
+    needs: ['connections:write', 'sessionNotices'],
   },
   wsDisconnect: {
     entry: 'lambdas/ws/disconnect.ts',
@@ -97,9 +106,11 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   wsMessage: {
     entry: 'lambdas/ws/message.ts',
     description: 'WebSocket register/join/leave/ping/submit/$default routes',
-    timeoutSeconds: 10,
+    // A resume replays up to historySize frames, one PostToConnection each, before answering;
+    // 29 s is API Gateway's integration timeout, so a longer Lambda timeout would buy nothing.
+    timeoutSeconds: 29,
     memoryMb: 256,
-    needs: ['connections:write', 'push', 'tasks:write', 'queues:send', 'taskConfig'],
+    needs: ['connections:write', 'push', 'streams', 'tasks:write', 'queues:send', 'taskConfig'],
   },
   httpApi: {
     entry: 'lambdas/http/api.ts',
@@ -109,6 +120,7 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     needs: [
       'connections:write',
       'push',
+      'streams',
       'authSecret',
       'tasks:write',
       'queues:send',
@@ -124,7 +136,15 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // WeCom gives up after 5 s and retries; answering within that matters more than anything.
     timeoutSeconds: 5,
     memoryMb: 512,
-    needs: ['tasks:write', 'queues:send', 'taskConfig', 'wecomSecret', 'connections:write', 'push'],
+    needs: [
+      'tasks:write',
+      'queues:send',
+      'taskConfig',
+      'wecomSecret',
+      'connections:write',
+      'push',
+      'streams',
+    ],
   },
   deadLetter: {
     entry: 'lambdas/workers/dead-letter.ts',
@@ -138,7 +158,15 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Pushes batches of large deliveries and due scheduled messages',
     timeoutSeconds: 60,
     memoryMb: 512,
-    needs: ['connections:write', 'push', 'messages', 'fanoutQueue', 'artifacts', 'idempotency'],
+    needs: [
+      'connections:write',
+      'push',
+      'streams',
+      'messages',
+      'fanoutQueue',
+      'artifacts',
+      'idempotency',
+    ],
     consumes: 'fanout',
     batchSize: 2,
     maxConcurrency: 2,
@@ -156,6 +184,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Removes records of connections dropped without a $disconnect',
     timeoutSeconds: 300,
     memoryMb: 256,
+    // `push` only for GetConnection (is a stale record's connection still open?): it sends no
+    // frame, so it has no `streams`.
     needs: ['connections:write', 'push'],
     schedule: 'rate(15 minutes)',
   },
@@ -166,8 +196,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 60,
     memoryMb: 256,
     // The tasks table (its open-task index, the claims, the chat rate limit), the task queues,
-    // and the audience and chat of a task it fails.
-    needs: ['tasks:write', 'queues:send', 'connections:write', 'push', 'chatWebhook'],
+    // and the audience (and its streams) and chat of a task it fails.
+    needs: ['tasks:write', 'queues:send', 'connections:write', 'push', 'streams', 'chatWebhook'],
     schedule: 'rate(1 minute)',
   },
 };

@@ -1,6 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import { type OidcSettings, OidcSettingsError, parseOidcSettings } from '../src/auth/oidc-settings';
+import {
+  DEFAULT_HISTORY_SECONDS,
+  DEFAULT_HISTORY_SIZE,
+  HISTORY_SECONDS_RANGE,
+  HISTORY_SIZE_RANGE,
+} from '../src/streams/schema';
 
 /**
  * Deploy-time settings of the Taskwire stack, read from CDK context (`cdk.json` or
@@ -51,6 +57,16 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'alarmEmail',
   /** An existing SNS topic ARN every alarm notifies (instead of `alarmEmail`). */
   alarmTopicArn: 'alarmTopicArn',
+  /**
+   * Seconds a stream log keeps its frames for resuming clients (whole seconds, 60 to 2592000,
+   * i.e. a minute to 30 days; default a day). Sets TASKWIRE_HISTORY_SECONDS.
+   */
+  historySeconds: 'historySeconds',
+  /**
+   * Most frames a stream log keeps (whole number, 1 to 10000; default 1000): a resume replays at
+   * most this many, within the 29 s a WebSocket route may take. Sets TASKWIRE_HISTORY_SIZE.
+   */
+  historySize: 'historySize',
 } as const;
 
 /** The stage of a bare `cdk deploy`: the production shape, so opting out is explicit. */
@@ -82,6 +98,17 @@ export interface ThrottleLimits {
   readonly burstLimit: number;
 }
 
+/** The retention of every stream log: what a resuming client can still get. */
+export interface StreamHistory {
+  /** Seconds a frame is kept (its TTL). */
+  readonly seconds: number;
+  /** Most frames a stream keeps. */
+  readonly size: number;
+}
+
+/** Allowed ranges of the stream history context (inclusive). */
+export { HISTORY_SECONDS_RANGE, HISTORY_SIZE_RANGE };
+
 /** Where alarms notify: nobody, a topic this stack creates for an email, or an existing topic. */
 export type AlarmNotifications =
   | { readonly kind: 'none' }
@@ -107,6 +134,8 @@ export interface StackConfig {
   /** Whether to add the example Cognito user pool as the issuer. */
   readonly cognito: boolean;
   readonly alarms: AlarmNotifications;
+  /** Stream log retention (context `historySeconds` / `historySize`). */
+  readonly history: StreamHistory;
   /** Warnings for the stack to show (deprecated context in use). */
   readonly deprecations: readonly string[];
 }
@@ -191,6 +220,15 @@ export function readStackConfig(node: Node, options: ReadStackConfigOptions = {}
     oidc,
     cognito,
     alarms: readAlarms(node),
+    history: {
+      seconds: readInteger(
+        node,
+        CONTEXT_KEYS.historySeconds,
+        DEFAULT_HISTORY_SECONDS,
+        HISTORY_SECONDS_RANGE,
+      ),
+      size: readInteger(node, CONTEXT_KEYS.historySize, DEFAULT_HISTORY_SIZE, HISTORY_SIZE_RANGE),
+    },
     deprecations,
   };
 }
@@ -270,4 +308,30 @@ function readPositive(node: Node, key: string, fallback: number): number {
     throw new Error(`context ${key} must be a positive number`);
   }
   return parsed;
+}
+
+// `-c historySize=500` arrives as the string "500", cdk.json gives a number: accept both, but
+// only whole numbers written as digits (no "1.5", "1e3" or "0x10").
+function readInteger(
+  node: Node,
+  key: string,
+  fallback: number,
+  range: { readonly min: number; readonly max: number },
+): number {
+  const value = readContext(node, key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const parsed =
+    typeof value === 'number' ? value : typeof value === 'string' ? parseDigits(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
+    throw new Error(
+      `context ${key}=${JSON.stringify(value)} must be a whole number from ` +
+        `${range.min} to ${range.max}`,
+    );
+  }
+  return parsed;
+}
+
+function parseDigits(value: string): number {
+  const trimmed = value.trim();
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
 }

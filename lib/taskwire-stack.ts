@@ -14,6 +14,7 @@ import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { CONNECTIONS_TABLE } from '../src/connections/schema';
 import { DEFAULT_SWEEP_CHECKS_PER_SECOND } from '../src/connections/sweep';
 import { MESSAGES_TABLE } from '../src/deliveries/schema';
+import { STREAMS_TABLE } from '../src/streams/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
 import { AlarmNotifications } from './constructs/alarm-notifications';
 import { ApiGatewayAccount } from './constructs/api-gateway-account';
@@ -62,6 +63,8 @@ export class TaskwireStack extends Stack {
   public readonly tasks: SchemaTable;
   public readonly idempotency: SchemaTable;
   public readonly messages: SchemaTable;
+  /** The stream log: every pushed frame, kept `historySeconds` / `historySize` for resumes. */
+  public readonly streams: SchemaTable;
   public readonly taskQueues: TaskQueues;
   public readonly fanoutQueue: WorkQueue;
   public readonly artifacts: ArtifactsBucket;
@@ -97,6 +100,7 @@ export class TaskwireStack extends Stack {
       removalPolicy,
     });
     this.messages = new SchemaTable(this, 'Messages', { schema: MESSAGES_TABLE, removalPolicy });
+    this.streams = new SchemaTable(this, 'Streams', { schema: STREAMS_TABLE, removalPolicy });
     this.fanoutQueue = new WorkQueue(this, 'FanoutQueue', {
       consumerTimeoutSeconds: longestConsumerTimeout('fanout'),
       removalPolicy,
@@ -189,6 +193,7 @@ export class TaskwireStack extends Stack {
       tasksTable: this.tasks,
       idempotencyTable: this.idempotency,
       messagesTable: this.messages,
+      streamsTable: this.streams,
       taskQueues: this.taskQueues,
       fanoutQueue: this.fanoutQueue,
       artifacts: this.artifacts,
@@ -199,6 +204,7 @@ export class TaskwireStack extends Stack {
       taskSettings,
       chatSettings: readChatSettings(this.node),
       identitySettings: oidcJson ? { [ENV.oidc]: oidcJson } : {},
+      history: config.history,
     });
 
     // Last, so the aspect reaches every alarm above (it also catches later ones).

@@ -1,4 +1,5 @@
 // Before anything loads the AWS SDK (an environment assignment, so parent-watch is not delayed).
+import { expiringLeadSeconds } from '../src/connections/lifetime';
 import './sdk-warning';
 // Next: it notes this process's parent before the rest takes a second to load.
 import { LIFELINES_AT_LOAD, watchParent } from './parent-watch';
@@ -83,6 +84,8 @@ Taskwire local runtime
   sample server   ${runtime.sampleServerUrl} (server "local": datasets 12345, 22222, 33333)
   chat webhook    ${runtime.chat.url} (printed below as [chat])
   auth secret     ${process.env.TASKWIRE_AUTH_SECRET ? 'from TASKWIRE_AUTH_SECRET' : 'dev default (set TASKWIRE_AUTH_SECRET to change)'}
+  streams         ${runtime.history ? `history ${runtime.history.historySeconds} s, ${runtime.history.historySize} frames a stream (TASKWIRE_HISTORY_SECONDS / _SIZE)` : 'off'}
+  connections     closed ${runtime.lifetime.maxAgeSeconds} s after they open or ${runtime.lifetime.idleSeconds} s idle, warned by session.expiring ${expiringLeadSeconds(runtime.lifetime.maxAgeSeconds)} s before (TASKWIRE_WS_MAX_AGE_S / _IDLE_S)
   OIDC issuer     ${issuer ? `${issuer.issuer} (audience ${String(issuer.audience)}, roles from "${issuer.rolesClaim}")` : 'none (set TASKWIRE_OIDC to trust one)'}
 
 Dev token (user "dev", roles client,worker,admin, any group, 12 h):
@@ -93,6 +96,8 @@ Try it:
   > {"action":"register","clientType":"http","groups":["ops"]}
   > {"action":"submit","taskType":"download","args":["12345"]}
   > {"action":"ping"}
+  # reconnect later and resume: send back the "streams" tips that "registered" gave you
+  > {"action":"register","clientType":"http","resume":{"user:dev":{"epoch":"<epoch>","seq":<seq>}}}
   npm run wecom -- "download 12345"          # play WeCom: encrypted, signed, like the real callback
   curl -s -X POST ${runtime.httpUrl}/groups/ops/messages -H "authorization: Bearer $TOKEN" -d '{"data":"to ops"}'
   curl -s ${runtime.httpUrl}/stats -H "authorization: Bearer $TOKEN"

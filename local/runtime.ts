@@ -1,3 +1,5 @@
+import { readHistorySettings, type HistorySettings } from '../lambdas/config/stream-config';
+import { API_GATEWAY_IDLE_SECONDS, API_GATEWAY_MAX_AGE_SECONDS } from '../src/connections/lifetime';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { POSTER_CLIENT_SETTINGS } from '../src/adapters/api-gateway/connection-poster';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +26,7 @@ import {
 } from '../lambdas/composition/deliveries';
 import {
   buildConnectionStore,
+  buildStreamLog,
   buildDocumentClient,
   buildMessageStore,
   buildTaskStore,
@@ -137,6 +140,19 @@ export interface LocalRuntimeOptions {
   readonly taskTypes?: readonly TaskTypeSpec[];
   /** The task reaper and its deadlines (docs/local.md: Restarts and the reaper). */
   readonly reaper?: LocalReaperOptions;
+  /** Stream retention (default env TASKWIRE_HISTORY_SECONDS / _SIZE, else a day and 1,000). */
+  readonly history?: Partial<HistorySettings>;
+  /**
+   * Keep the stream log (default true). Off, frames go out without `stream`/`seq` and nothing
+   * resumes: only the bench's "log off" comparison switches it off.
+   */
+  readonly streamLog?: boolean;
+  /**
+   * The gateway's connection cap and idle limit in seconds (default env TASKWIRE_WS_MAX_AGE_S /
+   * TASKWIRE_WS_IDLE_S, else API Gateway's 7200 and 600); `session.expiring` moves with the cap.
+   */
+  readonly wsMaxAgeSeconds?: number;
+  readonly wsIdleSeconds?: number;
 }
 
 /** Options of the local task reaper. */
@@ -170,6 +186,10 @@ export interface LocalRuntime {
   /** The local stand-in for the WeCom group robot, and what it received. */
   readonly chat: WebhookReceiver;
   readonly messages: DynamoMessageStore;
+  /** Stream retention in force (undefined with the stream log off). */
+  readonly history: HistorySettings | undefined;
+  /** The gateway's connection cap and idle limit in force, seconds. */
+  readonly lifetime: { readonly maxAgeSeconds: number; readonly idleSeconds: number };
   /**
    * Runs the dropped-connection sweep now (it also runs on its interval, over stale records
    * only). On demand it checks every record by default (`staleOnly: false`): a test or a
@@ -182,6 +202,29 @@ export interface LocalRuntime {
 }
 
 type Closer = { close(): Promise<void> };
+
+/** A positive whole number of seconds from the option, else the env setting, else the default. */
+function seconds(option: number | undefined, envName: string, fallback: number): number {
+  const raw = option ?? process.env[envName];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${envName}=${String(raw)}: a whole number of seconds, at least 1`);
+  }
+  return value;
+}
+
+/** The gateway's cap and idle limit (TASKWIRE_WS_MAX_AGE_S / TASKWIRE_WS_IDLE_S). */
+function readLifetime(options: LocalRuntimeOptions) {
+  return {
+    maxAgeSeconds: seconds(
+      options.wsMaxAgeSeconds,
+      'TASKWIRE_WS_MAX_AGE_S',
+      API_GATEWAY_MAX_AGE_SECONDS,
+    ),
+    idleSeconds: seconds(options.wsIdleSeconds, 'TASKWIRE_WS_IDLE_S', API_GATEWAY_IDLE_SECONDS),
+  };
+}
 
 /**
  * Starts the whole product in this process: dynalite, local-aws-sqs with a poller per queue,
@@ -244,12 +287,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const tables = { doc: buildDocumentClient(ddb), clock };
     const store = buildConnectionStore(tables, LOCAL_TABLES.connections);
     const tasks = buildTaskStore(tables, LOCAL_TABLES.tasks, options.reaper);
+    const history = { ...readHistorySettings(process.env), ...options.history };
+    const streams =
+      options.streamLog === false
+        ? undefined
+        : buildStreamLog(tables, LOCAL_TABLES.streams, history);
+    const lifetime = readLifetime(options);
 
     const gateway = keep(
       await startWsGateway({
         host,
         port: options.wsPort ?? 0,
         log,
+        maxDurationMs: lifetime.maxAgeSeconds * 1000,
+        idleTimeoutMs: lifetime.idleSeconds * 1000,
         ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
       }),
     );
@@ -265,7 +316,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     );
     const secret = () => Promise.resolve(options.authSecret);
     const oidc = options.oidc ? createOidcVerifier(options.oidc) : undefined;
-    const updates = buildTaskUpdates({ pusher, store, clock });
+    const updates = buildTaskUpdates({ pusher, store, clock, ...(streams ? { streams } : {}) });
 
     const samples = keep(await startSampleServer({ host }));
     const servers = options.servers ?? {
@@ -340,7 +391,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const messages = buildMessageStore(tables, LOCAL_TABLES.messages);
     const fanoutQueue = buildFanoutQueue(sqs, sqsEmulator.urls[FANOUT_QUEUE] ?? '');
     const fanoutPorts = buildFanoutPorts(
-      { store, pusher, messages, fanout: fanoutQueue, artifacts, clock, log },
+      {
+        store,
+        pusher,
+        messages,
+        fanout: fanoutQueue,
+        artifacts,
+        clock,
+        log,
+        ...(streams ? { streams } : {}),
+      },
       { inlineLimit: options.inlineFanoutLimit },
     );
     const schedulePorts = buildSchedulePorts({ messages, fanout: fanoutQueue, clock });
@@ -383,9 +443,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const handlers: Record<FunctionName, LocalHandler> = {
       wsAuthorizer: createAuthorizerHandler({ secret, oidc, log, now: () => clock.now() }),
-      wsConnect: createConnectHandler({ store, log }),
+      wsConnect: createConnectHandler({
+        store,
+        log,
+        notices: { messages, clock, maxAgeSeconds: lifetime.maxAgeSeconds },
+      }),
       wsDisconnect: createDisconnectHandler({ store, log }),
-      wsMessage: createMessageHandler({ store, log, clock, submit, pusher }),
+      wsMessage: createMessageHandler({
+        store,
+        log,
+        clock,
+        submit,
+        pusher,
+        ...(streams ? { streams } : {}),
+      }),
       httpApi: createApiHandler({
         store,
         pusher,
@@ -397,6 +468,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         messages,
         fanout: fanoutQueue,
         artifacts,
+        ...(streams ? { streams } : {}),
         ...(options.inlineFanoutLimit !== undefined
           ? { inlineLimit: options.inlineFanoutLimit }
           : {}),
@@ -549,6 +621,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       wecom,
       chat,
       messages,
+      history: streams ? history : undefined,
+      lifetime,
       sweepConnections: (o) => (o?.staleOnly ? sweeper() : fullSweeper()),
       reapTasks: () => taskReaper(),
       stop,

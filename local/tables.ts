@@ -1,3 +1,4 @@
+import { STREAMS_TABLE } from '../src/streams/schema';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
@@ -63,6 +64,7 @@ export const LOCAL_TABLES = {
   tasks: 'taskwire-tasks',
   idempotency: 'taskwire-idempotency',
   messages: 'taskwire-messages',
+  streams: 'taskwire-streams',
 } as const;
 
 /** Powertools Idempotency's table layout: partition key `id`. */
@@ -95,6 +97,7 @@ export async function createLocalTables(
     [LOCAL_TABLES.tasks, TASKS_TABLE],
     [LOCAL_TABLES.idempotency, IDEMPOTENCY_TABLE],
     [LOCAL_TABLES.messages, MESSAGES_TABLE],
+    [LOCAL_TABLES.streams, STREAMS_TABLE],
   ];
   for (const [name, def] of tables) {
     const input = createTableInput(name, def);

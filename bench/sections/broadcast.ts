@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { api, isRecord, messageData, messageFrame } from '../runtime-api';
 import WebSocket from 'ws';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { signToken } from '../../src/auth/token';
 import type { Audience } from '../../src/connections/audience';
 import { BROADCAST_SHARDS } from '../../src/connections/schema';
 import { DEFAULT_BATCH_SIZE, DEFAULT_INLINE_LIMIT } from '../../src/deliveries/deliver';
-import type { ServerFrame } from '../../src/push/frames';
-import { messageTo } from '../../src/push/notify';
 import type { PushReport } from '../../src/push/frame-pusher';
 import {
   type BenchContext,
@@ -23,7 +22,14 @@ import {
   settle,
   timed,
 } from '../harness';
-import { BareLoopProcess, ClientsProcess, DynamoProcess, epochMs, spread } from '../processes';
+import {
+  BareLoopProcess,
+  ClientsProcess,
+  DynamoProcess,
+  epochMs,
+  roundSpread,
+  spreadText,
+} from '../processes';
 
 /**
  * Issues 5 and 10: `POST /broadcast` end to end (HTTP request → every WebSocket client has the
@@ -43,8 +49,6 @@ const USERS = 50;
 const CONCURRENCY = 50;
 const WARMUP_ROUNDS = 1;
 const ROUNDS = 3;
-/** Filler in the message data, so a post carries a realistic notification (~340 bytes). */
-const FILLER_CHARS = 200;
 /** Goals on the median ratio: inline, and through the fan-out queue. */
 const GOAL_RATIO = { inline: 0.9, queued: 0.85 } as const;
 /** How long clients get to see a broadcast after the request went out. */
@@ -81,9 +85,6 @@ const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
 type Path = 'inline' | 'queued';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // ---------------------------------------------------------------------------------------------
 // Clients
@@ -202,34 +203,6 @@ const notExactlyOnce = (clients: readonly BenchClient[], marker: string) => ({
 
 // ---------------------------------------------------------------------------------------------
 // HTTP API and the baseline
-
-async function api(
-  rt: LocalRuntime,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${rt.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed: unknown = await res.json();
-  return { status: res.status, body: isRecord(parsed) ? parsed : {} };
-}
-
-/** The message data of one broadcast: a marker to count it by, and filler. */
-const messageData = (marker: string) => ({ marker, filler: 'x'.repeat(FILLER_CHARS) });
-
-/** The frame the API builds for `data` to an audience (same fields, same order, same size). */
-const messageFrame = (audience: Audience, marker: string): ServerFrame => ({
-  data: messageData(marker),
-  to: messageTo(audience),
-  type: 'message',
-  id: randomUUID(),
-  at: new Date().toISOString(),
-});
 
 // ---------------------------------------------------------------------------------------------
 // Part 1 and 2: broadcasts vs. the bare loop
@@ -555,19 +528,6 @@ async function measureReads(
 
 // ---------------------------------------------------------------------------------------------
 // The section
-
-const roundSpread = (values: readonly number[], decimals = 0): JsonObject => {
-  const s = spread(values);
-  return {
-    min: round(s.min, decimals),
-    median: round(s.median, decimals),
-    max: round(s.max, decimals),
-  };
-};
-const spreadText = (values: readonly number[]): string => {
-  const s = spread(values);
-  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
-};
 
 async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
   const log = collectingLog();

@@ -23,7 +23,7 @@ import {
 } from '../harness';
 import { closeServer } from '../../local/net';
 import { startBareServer } from '../bare-loop';
-import { BareLoopProcess, ClientsProcess, spread } from '../processes';
+import { BareLoopProcess, ClientsProcess, roundSpread, spreadText } from '../processes';
 
 const CLIENTS = 1000;
 /** Upgrades in flight while connecting the clients. */
@@ -52,19 +52,6 @@ const benchFrame = (): ServerFrame => ({
 async function* pagesOf(ids: readonly string[]): AsyncIterable<readonly string[]> {
   for (const page of pages(ids, PAGE_SIZE)) yield page;
 }
-
-const roundSpread = (values: readonly number[], decimals = 0) => {
-  const s = spread(values);
-  return {
-    min: round(s.min, decimals),
-    median: round(s.median, decimals),
-    max: round(s.max, decimals),
-  };
-};
-const spreadText = (values: readonly number[]): string => {
-  const s = spread(values);
-  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
-};
 
 interface Round {
   readonly baseline: number;

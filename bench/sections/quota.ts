@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { api } from '../runtime-api';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { tokenBucket } from '../../local/ws-management';
 import { signToken } from '../../src/auth/token';
@@ -40,19 +41,6 @@ const DUPLICATE_GRACE_MS = 300;
 const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-async function api(rt: LocalRuntime, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(`${rt.httpUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const parsed: unknown = await res.json();
-  return { status: res.status, body: isRecord(parsed) ? parsed : {} };
-}
-
 interface QuotaRound {
   readonly ms: number;
   readonly perSecond: number;

@@ -10,6 +10,7 @@ import type { Clock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import type { FramePusher } from '../../src/push/frame-pusher';
 import { frameFactory } from '../../src/push/frames';
+import type { StreamLog } from '../../src/streams/stream-log';
 
 /** The fan-out queue on SQS. */
 export const buildFanoutQueue = (sqs: SQSClient, queueUrl: string): FanoutQueue =>
@@ -24,6 +25,8 @@ export interface FanoutDeps {
   readonly artifacts: ArtifactStore;
   readonly clock: Clock;
   readonly log: Log;
+  /** The stream log pushed frames are appended to. */
+  readonly streams?: StreamLog;
 }
 
 /** Settings of delivering. */
@@ -45,6 +48,7 @@ export const buildFanoutPorts = (
   frames: frameFactory(deps.clock, randomUUID),
   clock: deps.clock,
   log: deps.log,
+  ...(deps.streams ? { streams: deps.streams } : {}),
   ...(settings.inlineLimit !== undefined ? { inlineLimit: settings.inlineLimit } : {}),
 });
 

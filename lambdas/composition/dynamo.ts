@@ -2,7 +2,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '../../src/adapters/dynamodb/connection-store';
 import { DynamoMessageStore } from '../../src/adapters/dynamodb/message-store';
+import { DynamoStreamLog } from '../../src/adapters/dynamodb/stream-log';
 import { DynamoTaskStore } from '../../src/adapters/dynamodb/task-store';
+import type { HistorySettings } from '../config/stream-config';
 import type { Clock } from '../../src/ports/clock';
 
 /**
@@ -55,3 +57,17 @@ export const buildTaskStore = (
 /** The messages table (deliveries, scheduled messages). */
 export const buildMessageStore = (deps: DynamoDeps, tableName: string): DynamoMessageStore =>
   new DynamoMessageStore(deps.doc, tableName, deps.clock);
+
+/** The streams table: the log every pushed frame is appended to (src/streams/). */
+export const buildStreamLog = (
+  deps: DynamoDeps,
+  tableName: string,
+  history: HistorySettings,
+): DynamoStreamLog =>
+  new DynamoStreamLog({
+    client: deps.doc,
+    table: tableName,
+    clock: deps.clock,
+    historySeconds: history.historySeconds,
+    historySize: history.historySize,
+  });

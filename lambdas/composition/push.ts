@@ -7,6 +7,7 @@ import type { Log } from '../../src/ports/log';
 import type { FramePusher } from '../../src/push/frame-pusher';
 import { frameFactory } from '../../src/push/frames';
 import type { Pusher } from '../../src/push/pusher';
+import type { StreamLog } from '../../src/streams/stream-log';
 import type { TaskUpdatePorts } from '../../src/tasks/updates';
 
 /** What the pusher is built from. */
@@ -37,6 +38,8 @@ export interface TaskUpdateDeps {
   readonly pusher: FramePusher;
   readonly store: ConnectionStore;
   readonly clock: Clock;
+  /** The stream log task updates are appended to. */
+  readonly streams?: StreamLog;
 }
 
 /** The ports that push a task's `task.update` frames to its audience. */
@@ -44,4 +47,5 @@ export const buildTaskUpdates = (deps: TaskUpdateDeps): TaskUpdatePorts => ({
   pusher: deps.pusher,
   store: deps.store,
   frames: frameFactory(deps.clock, randomUUID),
+  ...(deps.streams ? { streams: deps.streams } : {}),
 });

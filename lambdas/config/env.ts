@@ -38,4 +38,14 @@ export const ENV = {
   oidc: 'TASKWIRE_OIDC',
   /** GetConnection calls per second the connection sweep may spend (src/connections/sweep.ts). */
   sweepChecksPerSecond: 'TASKWIRE_SWEEP_CHECKS_PER_SECOND',
+  /** DynamoDB table of the stream log (src/streams/schema.ts). */
+  streamsTable: 'STREAMS_TABLE',
+  /** Seconds a stream keeps its frames (default 86400). */
+  historySeconds: 'TASKWIRE_HISTORY_SECONDS',
+  /** Most frames a stream keeps (default 1000). */
+  historySize: 'TASKWIRE_HISTORY_SIZE',
+  /** The WebSocket gateway's connection cap in seconds (API Gateway: 7200): when to warn. */
+  wsMaxAgeSeconds: 'TASKWIRE_WS_MAX_AGE_S',
+  /** The gateway's idle limit in seconds (API Gateway: 600); the local gateway enforces it. */
+  wsIdleSeconds: 'TASKWIRE_WS_IDLE_S',
 } as const;

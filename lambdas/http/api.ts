@@ -1,3 +1,4 @@
+import type { StreamLog } from '../../src/streams/stream-log';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import * as z from '../../src/validation/zod';
@@ -25,7 +26,7 @@ import { requireAdmin } from '../edge/admin';
 import { authSecret } from '../config/auth-secret';
 import { oidcVerifier } from '../config/oidc';
 import type { OidcVerifier } from '../../src/auth/oidc';
-import { connectionStore, pusher } from '../composition/cloud/connections';
+import { connectionStore, pusher, streamLog } from '../composition/cloud/connections';
 import { type HttpResult, json } from '../edge/http';
 import { header, type HttpEvent, httpEventSchema, jsonBody, pathParam } from '../edge/http-event';
 import { submitPorts } from '../composition/cloud/submit';
@@ -56,6 +57,8 @@ export interface ApiPorts {
   readonly messages: MessageStore;
   readonly fanout: FanoutQueue;
   readonly artifacts: ArtifactStore;
+  /** The stream log pushed frames are appended to (absent: unsequenced, as in some tests). */
+  readonly streams?: StreamLog;
   /** Audiences larger than this go through the fan-out queue (default 2000). */
   readonly inlineLimit?: number;
   /** Scheduled messages due within this many ms are queued at once (see SchedulePorts). */
@@ -237,6 +240,7 @@ export const handler = lazyHandler(() =>
     messages: messageStore(),
     fanout: fanoutQueue(),
     artifacts: artifactStore(),
+    streams: streamLog(),
     queueWithinMs: SWEEP_HORIZON_MS,
   }),
 );

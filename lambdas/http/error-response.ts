@@ -22,6 +22,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   conflict: 409,
   too_large: 413,
   internal: 500,
+  // A store we depend on failed (the stream log): nothing was done; the caller may retry.
+  unavailable: 503,
 };
 
 /** The HTTP status of a domain error, by its kind (a WeCom `bad_signature` is a 401). */
@@ -41,6 +43,8 @@ export function httpErrorResult(
   context: Record<string, unknown> = {},
 ): HttpResult {
   if (isAppError(e) && e.kind !== 'internal') {
+    // Ours to look into, though the caller gets the plain reason.
+    if (e.kind === 'unavailable') log.error('unavailable', { ...context, error: faultDetails(e) });
     return json(httpStatusOf(e), { error: { code: e.code, message: e.message } });
   }
   log.error('unhandled error', { ...context, error: faultDetails(e) });

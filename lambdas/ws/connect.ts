@@ -1,9 +1,16 @@
 import type { Context } from 'aws-lambda';
 import * as z from '../../src/validation/zod';
 import { ROLES } from '../../src/auth/token';
+import {
+  API_GATEWAY_MAX_AGE_SECONDS,
+  scheduleSessionNotice,
+  type SessionNoticePorts,
+} from '../../src/connections/lifetime';
 import type { ConnectionStore } from '../../src/connections/store';
+import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
-import { connectionStore } from '../composition/cloud/connections';
+import { ENV } from '../config/env';
+import { connectionStore, messageStore } from '../composition/cloud/connections';
 import { lazyHandler } from '../runtime/lazy';
 import { invocationLog, logger } from '../runtime/logger';
 import { authorizerContextSchema, type WsResult, wsEventSchema } from '../edge/ws-event';
@@ -15,9 +22,14 @@ const groupsSchema = z.array(z.string());
 export interface ConnectPorts {
   readonly store: ConnectionStore;
   readonly log: Log;
+  /** Where the `session.expiring` notice is scheduled (absent: none is sent). */
+  readonly notices?: SessionNoticePorts;
 }
 
-/** $connect: records the connection with the principal the authorizer verified. */
+/**
+ * $connect: records the connection with the principal the authorizer verified, and schedules
+ * its `session.expiring` notice ahead of the gateway's cap.
+ */
 export function createConnectHandler(ports: ConnectPorts) {
   return async (event: unknown, context?: Context): Promise<WsResult> => {
     const { requestContext } = wsEventSchema.parse(event);
@@ -35,6 +47,18 @@ export function createConnectHandler(ports: ConnectPorts) {
       allowedGroups: groupsSchema.parse(JSON.parse(ctx.groups)),
       connectedAt: new Date(requestContext.connectedAt ?? Date.now()).toISOString(),
     });
+    if (ports.notices) {
+      // Best-effort: a connection without its notice still works; it is closed without warning.
+      await scheduleSessionNotice(
+        ports.notices,
+        connection.connectionId,
+        new Date(connection.connectedAt),
+      ).catch((e: unknown) =>
+        log.error('could not schedule the session notice', {
+          error: e instanceof Error ? e.message : String(e),
+        }),
+      );
+    }
     log.info('connected', {
       connectionId: connection.connectionId,
       userId: connection.userId,
@@ -45,5 +69,13 @@ export function createConnectHandler(ports: ConnectPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() =>
-  createConnectHandler({ store: connectionStore(), log: logger }),
+  createConnectHandler({
+    store: connectionStore(),
+    log: logger,
+    notices: {
+      messages: messageStore(),
+      clock: systemClock,
+      maxAgeSeconds: Number(process.env[ENV.wsMaxAgeSeconds] ?? API_GATEWAY_MAX_AGE_SECONDS),
+    },
+  }),
 );

@@ -21,6 +21,7 @@ export function wsErrorFrame(
   requestId?: string,
 ): ServerFrame {
   if (isAppError(e) && e.kind !== 'internal') {
+    if (e.kind === 'unavailable') log.error('unavailable', { ...context, error: faultDetails(e) });
     return errorFrame(frames, e.kind, e.message, requestId);
   }
   log.error('message failed', { ...context, error: faultDetails(e) });

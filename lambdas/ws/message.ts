@@ -8,8 +8,9 @@ import { frameFactory, type ServerFrame } from '../../src/push/frames';
 import { parseClientFrame } from '../../src/ws/client-frames';
 import { handleClientFrame } from '../../src/ws/session';
 import type { Pusher } from '../../src/push/pusher';
+import type { StreamLog } from '../../src/streams/stream-log';
 import { submitPortsOf, type SubmitPortsSource } from '../../src/tasks/submit';
-import { connectionStore, pusher } from '../composition/cloud/connections';
+import { connectionStore, pusher, streamLog } from '../composition/cloud/connections';
 import { submitPorts } from '../composition/cloud/submit';
 import { lazyHandler } from '../runtime/lazy';
 import { invocationLog, logger } from '../runtime/logger';
@@ -22,12 +23,33 @@ export interface MessagePorts {
   /** Task submission and a direct line to the connection (for `task.accepted`). */
   readonly submit?: SubmitPortsSource;
   readonly pusher?: Pusher;
+  /** The stream log (tips on `registered`/`joined`, resume). */
+  readonly streams?: StreamLog;
   readonly log: Log;
   readonly clock?: Clock;
   readonly newId?: () => string;
 }
 
 const reply = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.stringify(frame) });
+
+/**
+ * Sends several frames (a reply, replayed frames, `resumed`) one after another through
+ * `@connections`, each after the last was accepted, so they arrive in this order: a route
+ * response would only arrive after them all.
+ */
+async function postInOrder(
+  ports: MessagePorts,
+  connectionId: string,
+  answer: readonly (ServerFrame | string)[],
+): Promise<void> {
+  if (!ports.pusher) throw new Error('the message route has no pusher to answer with');
+  for (const frame of answer) {
+    const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+    const { outcome } = await ports.pusher.post(connectionId, Buffer.from(text));
+    // Gone mid-replay: the client resumes again on its next connection.
+    if (outcome !== 'delivered') throw new Error(`could not answer the connection: ${outcome}`);
+  }
+}
 
 /**
  * register / join / leave / ping / $default: reads the frame once, applies it, and answers with
@@ -69,11 +91,20 @@ export function createMessageHandler(ports: MessagePorts) {
             }
           : undefined;
       const answer = await handleClientFrame(
-        { store: ports.store, frames, clock, ...(submit ? { submit } : {}) },
+        {
+          store: ports.store,
+          frames,
+          clock,
+          ...(submit ? { submit } : {}),
+          ...(ports.streams ? { streams: ports.streams } : {}),
+        },
         connectionId,
         frame,
       );
-      return answer ? reply(answer) : { statusCode: 200 };
+      const [only] = answer;
+      if (answer.length === 1 && typeof only === 'object') return reply(only);
+      if (answer.length > 1) await postInOrder(ports, connectionId, answer);
+      return { statusCode: 200 };
     } catch (e) {
       const where = { connectionId, action: frame.action };
       return reply(wsErrorFrame(frames, e, log, where, frame.requestId));
@@ -88,5 +119,6 @@ export const handler = lazyHandler(() =>
     log: logger,
     submit: submitPorts,
     pusher: pusher(),
+    streams: streamLog(),
   }),
 );

@@ -1,7 +1,9 @@
+import { API_GATEWAY_MAX_AGE_SECONDS } from '../../src/connections/lifetime';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, type Need } from '../../lambdas/catalog';
 import type { SettingsEnvironment } from '../function-settings';
 import { acknowledgeWildcardResources } from '../nag';
+import type { StreamHistory } from '../stack-config';
 import type { ArtifactsBucket } from './artifacts-bucket';
 import type { SchemaTable } from './schema-table';
 import type { TaskQueues } from './task-queues';
@@ -30,6 +32,8 @@ export interface NeedResources {
   readonly tasksTable: SchemaTable;
   readonly idempotencyTable: SchemaTable;
   readonly messagesTable: SchemaTable;
+  /** The stream log (src/streams/schema.ts): every pushed frame, so clients can resume. */
+  readonly streamsTable: SchemaTable;
   readonly taskQueues: TaskQueues;
   readonly fanoutQueue: WorkQueue;
   readonly artifacts: ArtifactsBucket;
@@ -43,7 +47,15 @@ export interface NeedResources {
   readonly chatSettings: SettingsEnvironment;
   /** The trusted OIDC issuer (`TASKWIRE_OIDC`), or empty for HS256 only. */
   readonly identitySettings: SettingsEnvironment;
+  /** How long and how many frames a stream keeps (context `historySeconds`/`historySize`). */
+  readonly history: StreamHistory;
 }
+
+/**
+ * API Gateway closes every WebSocket connection after 2 hours, whatever the traffic: a fixed
+ * quota that cannot be raised, so it is a constant rather than context.
+ */
+export const WS_MAX_AGE_SECONDS = API_GATEWAY_MAX_AGE_SECONDS;
 
 /** Grants one need to one function. */
 export type NeedBinding = (fn: TaskwireFunction, resources: NeedResources) => void;
@@ -61,6 +73,17 @@ export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
   'tasks:write': (fn, r) => grantTable(fn, r.tasksTable, ENV.tasksTable, 'readWrite'),
   idempotency: (fn, r) => grantTable(fn, r.idempotencyTable, ENV.idempotencyTable, 'readWrite'),
   messages: (fn, r) => grantTable(fn, r.messagesTable, ENV.messagesTable, 'readWrite'),
+  // Whoever pushes appends the frame to its stream (and trims it to the retention).
+  streams: (fn, r) => {
+    grantTable(fn, r.streamsTable, ENV.streamsTable, 'readWrite');
+    fn.addEnvironment(ENV.historySeconds, String(r.history.seconds));
+    fn.addEnvironment(ENV.historySize, String(r.history.size));
+  },
+  // $connect schedules a `session.expiring` notice, a scheduled message, before the cap.
+  sessionNotices: (fn, r) => {
+    grantTable(fn, r.messagesTable, ENV.messagesTable, 'readWrite');
+    fn.addEnvironment(ENV.wsMaxAgeSeconds, String(WS_MAX_AGE_SECONDS));
+  },
   'queues:send': (fn, r) => {
     r.taskQueues.grantSendMessages(fn);
     fn.addEnvironment(ENV.taskQueues, r.taskQueues.urlsJson());

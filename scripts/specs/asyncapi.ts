@@ -27,8 +27,13 @@ const messageKey = (name: string): string =>
 
 /** When the server sends each frame. */
 const SENT: Readonly<Record<ServerFrameType, string>> = {
-  registered: 'Reply to `register`: all groups the connection is in, sorted.',
-  joined: 'Reply to `join`.',
+  registered:
+    'Reply to `register`: all groups the connection is in, sorted, and the tip of every stream it receives. With `resume`, sent first, then the replayed frames, then `resumed`.',
+  joined: 'Reply to `join`, with the group stream’s tip (then, with `resume`, as for register).',
+  resumed:
+    'After a resume’s replayed frames: per stream, `recovered` (false when the epoch changed or frames the client lacks are gone), the epoch and the tip.',
+  'session.expiring':
+    'About 5 minutes (a tenth of a shorter cap) before the gateway closes the connection at its 2-hour cap: open a new connection, resume on it, then close this one.',
   left: 'Reply to `leave` (also when the connection was not a member).',
   pong: 'Reply to `ping`: `ts` is the server time in epoch milliseconds.',
   'task.accepted': 'Reply to `submit`, sent before the task’s first `task.update`.',

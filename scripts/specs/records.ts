@@ -90,7 +90,7 @@ sameShape<
 /** A scheduled message's state. */
 export const scheduleStateSchema = z.enum(['pending', 'queued', 'sending', 'sent', 'cancelled']);
 
-/** A scheduled message: the record without its data and kind. */
+/** A scheduled message: the record without its data and kind (notices are internal). */
 export const scheduledMessageSchema = z.object({
   id: scheduledIdSchema,
   state: scheduleStateSchema,
@@ -107,7 +107,7 @@ export const scheduledMessageSchema = z.object({
 sameShape<
   SameShape<
     z.output<typeof scheduledMessageSchema>,
-    Omit<ScheduledRecord, 'data' | 'dataKey' | 'kind'>
+    Omit<ScheduledRecord, 'data' | 'dataKey' | 'kind' | 'notice'>
   >
 >();
 

@@ -21,7 +21,25 @@ const errorCodeSchema = z.enum(ERROR_CODES as [string, ...string[]]);
 const serverFrame = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   z.object({ type: z.literal(type), id: frameIdSchema, at: isoTimeSchema, ...shape });
 
-const messageBase = { to: messageToSchema, from: z.string().min(1).max(128).optional() };
+/** Where a pushed frame sits in its stream (docs/protocol.md, "Streams"). */
+const sequenced = {
+  stream: z.string().min(1).max(200).optional(),
+  seq: z.number().int().min(1).optional(),
+  replayed: z.literal(true).optional(),
+};
+/** A stream's tip: its epoch and the seq of its newest frame. */
+const streamTipSchema = z.object({
+  epoch: z.string().min(1).max(64),
+  seq: z.number().int().min(0),
+});
+/** The tips of every stream the connection receives (with the stream log on). */
+const streamsSchema = z.record(z.string(), streamTipSchema).optional();
+
+const messageBase = {
+  to: messageToSchema,
+  from: z.string().min(1).max(128).optional(),
+  ...sequenced,
+};
 
 /** A `message` frame with its data inline. */
 export const inlineMessageFrameSchema = serverFrame('message', {
@@ -44,9 +62,26 @@ export const SERVER_FRAMES = {
     userId: userIdSchema,
     clientType: clientTypeSchema,
     groups: z.array(groupSchema),
+    streams: streamsSchema,
     requestId: requestIdSchema,
   }),
-  joined: serverFrame('joined', { group: groupSchema, requestId: requestIdSchema }),
+  joined: serverFrame('joined', {
+    group: groupSchema,
+    streams: streamsSchema,
+    requestId: requestIdSchema,
+  }),
+  resumed: serverFrame('resumed', {
+    streams: z.record(
+      z.string(),
+      z.object({
+        recovered: z.boolean(),
+        epoch: z.string().min(1).max(64),
+        seq: z.number().int().min(0),
+      }),
+    ),
+    requestId: requestIdSchema,
+  }),
+  'session.expiring': serverFrame('session.expiring', { closesAt: isoTimeSchema }),
   left: serverFrame('left', { group: groupSchema, requestId: requestIdSchema }),
   pong: serverFrame('pong', { ts: z.number().int().min(0), requestId: requestIdSchema }),
   'task.accepted': serverFrame('task.accepted', {
@@ -63,6 +98,7 @@ export const SERVER_FRAMES = {
       result: true,
       error: true,
     }).shape,
+    ...sequenced,
   }),
   message: z.union([inlineMessageFrameSchema, linkMessageFrameSchema]),
   error: serverFrame('error', {

@@ -5,6 +5,8 @@ import type { ConnectionStore } from '../connections/store';
 import type { Clock } from '../ports/clock';
 import type { ServerFrame } from '../push/frames';
 import type { FramePusher, PushReport } from '../push/frame-pusher';
+import { sequenced } from '../streams/sequence';
+import type { StreamLog } from '../streams/stream-log';
 import type { FanoutMessage, FanoutQueue, MessageStore } from './records';
 
 /** Audiences up to this size are pushed within the request (about a second at local speeds). */
@@ -25,6 +27,8 @@ export interface DeliverPorts {
   readonly messages: MessageStore;
   readonly fanout: FanoutQueue;
   readonly clock: Clock;
+  /** The stream log every pushed frame is appended to first (absent: frames go unsequenced). */
+  readonly streams?: StreamLog;
   readonly inlineLimit?: number;
   readonly batchSize?: number;
   readonly newId?: () => string;
@@ -49,8 +53,11 @@ export type DeliverResult =
 export async function deliver(
   ports: DeliverPorts,
   audience: Audience,
-  frame: ServerFrame,
+  unsequenced: ServerFrame,
 ): Promise<DeliverResult> {
+  // One append per push, before any recipient is read: a connection registered after the
+  // append is then either read below or finds the frame in its resume's gap.
+  const frame = await sequenced(ports.streams, audience, unsequenced);
   const inlineLimit = ports.inlineLimit ?? DEFAULT_INLINE_LIMIT;
   const batchSize = ports.batchSize ?? DEFAULT_BATCH_SIZE;
   const pages = ports.store.recipients(audience)[Symbol.asyncIterator]();

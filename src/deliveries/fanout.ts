@@ -118,16 +118,9 @@ export async function handleFanout(
 }
 
 async function sendScheduled(ports: FanoutPorts, claimed: ScheduledRecord): Promise<FanoutOutcome> {
-  const data = claimed.dataKey
-    ? (JSON.parse(
-        Buffer.from(await ports.artifacts.get(claimed.dataKey)).toString('utf8'),
-      ) as unknown)
-    : claimed.data;
-  const frame = await buildMessageFrame(
-    { frames: ports.frames, artifacts: ports.artifacts, now: () => ports.clock.now() },
-    claimed.audience,
-    { data, ...(claimed.from ? { from: claimed.from } : {}) },
-  );
+  const frame = claimed.notice
+    ? ports.frames.make(claimed.notice.type, claimed.notice.body)
+    : await scheduledMessageFrame(ports, claimed);
   const result = await deliver(ports, claimed.audience, frame);
   await ports.messages.moveScheduled(
     claimed.id,
@@ -139,4 +132,19 @@ async function sendScheduled(ports: FanoutPorts, claimed: ScheduledRecord): Prom
   );
   ports.log.info('scheduled message sent', { scheduledId: claimed.id, mode: result.mode });
   return 'delivered';
+}
+
+/** The `message` frame of a scheduled notification (its data inline or from the artifact store). */
+async function scheduledMessageFrame(ports: FanoutPorts, claimed: ScheduledRecord) {
+  const data = claimed.dataKey
+    ? (JSON.parse(
+        Buffer.from(await ports.artifacts.get(claimed.dataKey)).toString('utf8'),
+      ) as unknown)
+    : claimed.data;
+  const frame = await buildMessageFrame(
+    { frames: ports.frames, artifacts: ports.artifacts, now: () => ports.clock.now() },
+    claimed.audience,
+    { data, ...(claimed.from ? { from: claimed.from } : {}) },
+  );
+  return frame;
 }

@@ -33,6 +33,11 @@ export interface ScheduledRecord {
   readonly data?: unknown;
   readonly dataKey?: string;
   readonly from?: string;
+  /**
+   * A frame other than `message` (e.g. `session.expiring` to one connection): its type and
+   * fields; built when it is sent, so its `id` and `at` are the send's.
+   */
+  readonly notice?: { readonly type: string; readonly body: Readonly<Record<string, unknown>> };
   readonly sendAt: string;
   /** `YYYY-MM-DDTHH:MM` of sendAt: the byDue partition. */
   readonly dueMinute: string;

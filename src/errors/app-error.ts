@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'too_large'
   | 'not_found'
   | 'conflict'
+  | 'unavailable'
   | 'internal';
 
 /** Every ErrorCode, so each transport's mapper can be checked against all of them. */
@@ -21,6 +22,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'too_large',
   'not_found',
   'conflict',
+  'unavailable',
   'internal',
 ];
 

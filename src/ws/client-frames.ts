@@ -12,13 +12,27 @@ export const MAX_CLIENT_FRAME_BYTES = 32 * 1024;
 
 const requestId = z.optional(z.string().check(z.minLength(1), z.maxLength(128)));
 
+/** The last frame a client holds of a stream (docs/protocol.md, "Streams"). */
+const streamPosition = z.strictObject({
+  epoch: z.string().check(z.minLength(1), z.maxLength(64)),
+  seq: z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+});
+/** Stream → position; names, rights and the count are checked by the session (src/streams). */
+const resumeMap = z.record(z.string().check(z.minLength(1), z.maxLength(200)), streamPosition);
+
 const registerFrame = z.strictObject({
   action: z.literal('register'),
   clientType: clientTypeSchema,
   groups: z.optional(z.array(groupSchema).check(z.maxLength(MAX_GROUPS_PER_CONNECTION))),
+  resume: z.optional(resumeMap),
   requestId,
 });
-const joinFrame = z.strictObject({ action: z.literal('join'), group: groupSchema, requestId });
+const joinFrame = z.strictObject({
+  action: z.literal('join'),
+  group: groupSchema,
+  resume: z.optional(streamPosition),
+  requestId,
+});
 const leaveFrame = z.strictObject({ action: z.literal('leave'), group: groupSchema, requestId });
 const pingFrame = z.strictObject({ action: z.literal('ping'), requestId });
 const submitFrame = z.strictObject({

@@ -7,6 +7,15 @@ import type { FrameFactory, ServerFrame } from '../push/frames';
 import type { Clock } from '../ports/clock';
 import { TASK_REGISTRY, type TaskRegistry } from '../tasks/registry';
 import { OBSERVER_CLIENT_TYPE } from '../tasks/updates';
+import { streamsOfConnection, type StreamName } from '../streams/names';
+import {
+  checkAgainstTips,
+  checkResume,
+  replayGap,
+  type ResumeRequest,
+  type ResumeResult,
+} from '../streams/resume';
+import type { StreamLog, StreamPosition } from '../streams/stream-log';
 import type { ClientFrame } from './client-frames';
 import { submitFromConnection, type WsSubmitPorts } from './submit';
 
@@ -32,7 +41,15 @@ export interface SessionPorts {
   readonly privilegedClientTypes?: readonly string[];
   /** Task submission; without it `submit` is answered `unknown_action`. */
   readonly submit?: Omit<WsSubmitPorts, 'frames'>;
+  /** The stream log: tips on `registered`/`joined`, and resume. Without it neither. */
+  readonly streams?: StreamLog;
 }
+
+/**
+ * What the client is sent for one frame, in this order: a frame, or a frame's JSON text (a
+ * replayed one, as the log holds it). Empty when the answer was already sent.
+ */
+export type SessionAnswer = readonly (ServerFrame | string)[];
 
 async function connectionOf(store: ConnectionStore, connectionId: string): Promise<Connection> {
   const conn = await store.get(connectionId);
@@ -56,29 +73,76 @@ function checkGroupCount(conn: Connection, adding: readonly string[]): void {
 const withRequestId = (requestId: string | undefined) => (requestId ? { requestId } : {});
 
 /**
- * Applies one validated client frame for a connection and returns the reply frame (undefined
- * when the reply was already sent). Every permission check happens before any write, so a
- * refused frame changes nothing.
+ * Applies one validated client frame for a connection and returns what to send back, in order.
+ * Every permission check happens before any write, so a refused frame changes nothing.
  * @throws AppError `forbidden` (role or group not allowed) or `not_found` (connection gone).
  */
 export async function handleClientFrame(
   ports: SessionPorts,
   connectionId: string,
   frame: ClientFrame,
-): Promise<ServerFrame | undefined> {
+): Promise<SessionAnswer> {
   // Every frame (a `ping` heartbeat above all) shows the client is alive: it moves the record's
   // last-seen deadline out (one write per refresh interval at most). Best-effort: the sweep asks
   // GetConnection before it deletes anything, so a lost refresh costs one check, never a record.
   const refreshed = ports.store.touch(connectionId).catch(() => false);
   const [answer] = await Promise.all([applyFrame(ports, connectionId, frame), refreshed]);
-  return answer;
+  return answer === undefined ? [] : Array.isArray(answer) ? answer : [answer as ServerFrame];
+}
+
+/** The `streams` field of `registered`/`joined`: each stream's tip. */
+const tipsField = (tips: ReadonlyMap<StreamName, StreamPosition>) =>
+  Object.fromEntries([...tips].map(([stream, { epoch, seq }]) => [stream, { epoch, seq }]));
+
+/**
+ * Tips, then the gap of every resumed stream, for a connection that now receives `receives`:
+ * the reply frame first (with the tips, read after the write so no frame falls between them
+ * and the connection's first live one), the replayed frames, then `resumed`.
+ */
+async function withStreams(
+  ports: SessionPorts,
+  receives: readonly StreamName[],
+  resume: ResumeRequest | undefined,
+  before: ReadonlyMap<StreamName, StreamPosition> | undefined,
+  reply: (streams: Record<string, StreamPosition>) => ServerFrame,
+  requestId: string | undefined,
+): Promise<SessionAnswer> {
+  const log = ports.streams;
+  if (!log) return [reply({})];
+  const tips = await log.tips(receives);
+  const out: (ServerFrame | string)[] = [reply(tipsField(tips))];
+  if (!resume) return out;
+  const results: Record<string, ResumeResult> = {};
+  for (const [stream, position] of Object.entries(resume)) {
+    const tip = tips.get(stream) ?? before?.get(stream);
+    if (!tip) continue;
+    const replay = await replayGap(log, stream, position, tip);
+    out.push(...replay.texts);
+    results[stream] = replay.result;
+  }
+  out.push(ports.frames.make('resumed', { streams: results, ...withRequestId(requestId) }));
+  return out;
+}
+
+/** Checks a resume before any write: shape and rights first, then against the tips. */
+async function checkedResume(
+  ports: SessionPorts,
+  resume: ResumeRequest | undefined,
+  receives: readonly StreamName[],
+): Promise<ReadonlyMap<StreamName, StreamPosition> | undefined> {
+  if (!resume) return undefined;
+  if (!ports.streams) throw new AppError('bad_request', 'this endpoint keeps no stream history');
+  checkResume(resume, receives);
+  const tips = await ports.streams.tips(Object.keys(resume));
+  checkAgainstTips(resume, tips);
+  return tips;
 }
 
 async function applyFrame(
   ports: SessionPorts,
   connectionId: string,
   frame: ClientFrame,
-): Promise<ServerFrame | undefined> {
+): Promise<ServerFrame | SessionAnswer | undefined> {
   const { store, frames } = ports;
   switch (frame.action) {
     case 'ping':
@@ -97,21 +161,51 @@ async function applyFrame(
       const groups = [...new Set(frame.groups ?? [])];
       checkGroups(conn, groups);
       checkGroupCount(conn, groups);
-      const updated = await store.register(connectionId, frame.clientType, groups);
-      return frames.make('registered', {
-        connectionId,
-        userId: updated.userId,
+      const receives = streamsOfConnection({
+        userId: conn.userId,
         clientType: frame.clientType,
-        groups: updated.groups,
-        ...withRequestId(frame.requestId),
+        groups: [...new Set([...conn.groups, ...groups])],
       });
+      const before = await checkedResume(ports, frame.resume, receives);
+      const updated = await store.register(connectionId, frame.clientType, groups);
+      return withStreams(
+        ports,
+        streamsOfConnection(updated),
+        frame.resume,
+        before,
+        (streams) =>
+          frames.make('registered', {
+            connectionId,
+            userId: updated.userId,
+            clientType: frame.clientType,
+            groups: updated.groups,
+            ...(ports.streams ? { streams } : {}),
+            ...withRequestId(frame.requestId),
+          }),
+        frame.requestId,
+      );
     }
     case 'join': {
       const conn = await connectionOf(store, connectionId);
       checkGroups(conn, [frame.group]);
       checkGroupCount(conn, [frame.group]);
+      const stream = `group:${frame.group}`;
+      const resume = frame.resume ? { [stream]: frame.resume } : undefined;
+      const before = await checkedResume(ports, resume, [stream]);
       await store.join(connectionId, frame.group);
-      return frames.make('joined', { group: frame.group, ...withRequestId(frame.requestId) });
+      return withStreams(
+        ports,
+        [stream],
+        resume,
+        before,
+        (streams) =>
+          frames.make('joined', {
+            group: frame.group,
+            ...(ports.streams ? { streams } : {}),
+            ...withRequestId(frame.requestId),
+          }),
+        frame.requestId,
+      );
     }
     case 'submit': {
       if (!ports.submit) throw new AppError('unknown_action', 'this endpoint does not take tasks');

@@ -3,9 +3,11 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { ENV, FUNCTIONS, TASK_WORKERS } from '../../lambdas/catalog';
 import { catalogEntries, workerId } from '../../lib/constructs/catalog-functions';
 import { readStackConfig } from '../../lib/stack-config';
+import { DEFAULT_HISTORY_SECONDS, DEFAULT_HISTORY_SIZE } from '../../src/streams/schema';
 import { readChatSettings, readTaskSettings } from '../../lib/function-settings';
 import {
   logicalIdOf,
+  resolved,
   resourceById,
   resourcesOfType,
   synthTaskwire,
@@ -30,7 +32,57 @@ describe('readStackConfig', () => {
       logLevel: 'INFO',
       removalPolicy: RemovalPolicy.RETAIN,
       manageApiGatewayAccount: true,
+      history: { seconds: DEFAULT_HISTORY_SECONDS, size: DEFAULT_HISTORY_SIZE },
     });
+  });
+
+  it.each([
+    [
+      { historySeconds: '3600', historySize: '250' },
+      { seconds: 3600, size: 250 },
+    ],
+    [
+      { historySeconds: 60, historySize: 1 },
+      { seconds: 60, size: 1 },
+    ],
+    [
+      { historySeconds: 2_592_000, historySize: 10_000 },
+      { seconds: 2_592_000, size: 10_000 },
+    ],
+    [
+      { historySeconds: '', historySize: null },
+      { seconds: 86_400, size: 1000 },
+    ],
+  ])('reads the stream history from %o', (context, history) => {
+    // Prepare
+    const node = nodeWith(context);
+    // Act
+    const config = readStackConfig(node);
+    // Assess
+    expect(config.history).toEqual(history);
+  });
+
+  it.each([
+    ['historySeconds', 0, 'context historySeconds=0 must be a whole number from 60 to 2592000'],
+    ['historySeconds', '-1', 'context historySeconds="-1" must be a whole number from 60 to'],
+    ['historySeconds', 1.5, 'context historySeconds=1.5 must be a whole number from 60 to'],
+    ['historySeconds', 'abc', 'context historySeconds="abc" must be a whole number from 60'],
+    ['historySeconds', 59, 'context historySeconds=59 must be a whole number from 60 to'],
+    ['historySeconds', 2_592_001, 'context historySeconds=2592001 must be a whole number'],
+    ['historySize', 0, 'context historySize=0 must be a whole number from 1 to 10000'],
+    ['historySize', -1, 'context historySize=-1 must be a whole number from 1 to 10000'],
+    ['historySize', '1.5', 'context historySize="1.5" must be a whole number from 1 to 10000'],
+    ['historySize', 'abc', 'context historySize="abc" must be a whole number from 1 to 10000'],
+    ['historySize', 20000, 'context historySize=20000 must be a whole number from 1 to 10000'],
+    ['historySize', '1e3', 'context historySize="1e3" must be a whole number from 1 to 10000'],
+    ['historySize', true, 'context historySize=true must be a whole number from 1 to 10000'],
+  ])('rejects %s=%p naming the key and the allowed range', (key, value, message) => {
+    // Prepare
+    const node = nodeWith({ [key]: value });
+    // Act
+    const act = () => readStackConfig(node);
+    // Assess
+    expect(act).toThrow(message);
   });
 
   it('reads -c strings and cdk.json values alike', () => {
@@ -144,6 +196,9 @@ describe('a dev stack on stage beta, with settings and an externally managed acc
         downloadServers: SERVERS,
         defaultDownloadServer: 'main',
         wecomWebhookUrl: WEBHOOK,
+        // One as cdk.json gives it, one as `-c historySize=250` does.
+        historySeconds: 3600,
+        historySize: '250',
       },
     });
   });
@@ -204,6 +259,34 @@ describe('a dev stack on stage beta, with settings and an externally managed acc
         [ENV.downloadServers]: JSON.stringify(SERVERS),
         [ENV.defaultDownloadServer]: 'main',
       });
+    },
+  );
+
+  it.each(ALL_SPECS.filter(([, spec]) => spec.needs.includes('streams')))(
+    'gives %s the stream history from context',
+    (id) => {
+      // Prepare / Act
+      const environment = environmentOf(id);
+      // Assess
+      expect(environment).toMatchObject({
+        [ENV.historySeconds]: '3600',
+        [ENV.historySize]: '250',
+      });
+      expect(environment[ENV.streamsTable]).toEqual(
+        resolved(built.stack.streams, built.stack.streams.table.tableName),
+      );
+    },
+  );
+
+  it.each(ALL_SPECS.filter(([, spec]) => !spec.needs.includes('streams')))(
+    'keeps the stream history from %s',
+    (id) => {
+      // Prepare / Act
+      const environment = environmentOf(id);
+      // Assess
+      expect(environment[ENV.historySeconds]).toBeUndefined();
+      expect(environment[ENV.historySize]).toBeUndefined();
+      expect(environment[ENV.streamsTable]).toBeUndefined();
     },
   );
 

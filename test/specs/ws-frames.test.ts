@@ -10,6 +10,7 @@ import { taskUpdateFrame } from '../../src/tasks/updates';
 import { CLIENT_ACTIONS } from '../../src/ws/client-frames';
 import { MemoryTaskStore } from '../support/memory-task-store';
 import { ManualClock, MemoryConnectionStore } from '../unit/core/fakes';
+import { MemoryStreamLog } from '../unit/streams/memory-stream-log';
 import { RecordingPoster } from './answers';
 import { expectDocumentedFrame } from './documented';
 
@@ -30,7 +31,7 @@ function expectDocumented(frame: unknown): void {
   seen.add(String((frame as { type: unknown }).type));
 }
 
-function setup() {
+function setup(options: { streams?: MemoryStreamLog } = {}) {
   const clock = new ManualClock(NOW);
   const store = new MemoryConnectionStore();
   store.seed({ connectionId: 'c1', userId: 'alice', roles: ['client'], allowedGroups: ['ops'] });
@@ -47,6 +48,7 @@ function setup() {
     },
     log: silentLog,
     clock,
+    ...(options.streams ? { streams: options.streams } : {}),
   });
   /** Sends a client frame and answers the reply frame (the route response). */
   const send = async (body: unknown): Promise<Record<string, unknown>> => {
@@ -77,6 +79,44 @@ describe('server frames match the AsyncAPI document', () => {
     await send({ action: 'submit', taskType: 'logic', args: ['x'], requestId: 's1' });
     expect(poster.frames.map((f) => f.frame.type)).toEqual(['task.accepted']);
     for (const { frame } of poster.frames) expectDocumented(frame);
+  });
+
+  it('for stream frames: tips on register and join, replayed frames, resumed', async () => {
+    // Prepare: a stream log with two frames in alice's stream
+    const streams = new MemoryStreamLog({
+      clock: new ManualClock(NOW),
+      historySeconds: 86_400,
+      historySize: 1000,
+    });
+    const frames = frameFactory(new ManualClock(NOW));
+    const first = await streams.append(
+      'user:alice',
+      frames.make('message', { data: 1, to: { user: 'alice' } }),
+    );
+    await streams.append('user:alice', frames.make('message', { data: 2, to: { user: 'alice' } }));
+    const tips = await streams.tips(['user:alice']);
+    const { send, poster } = setup({ streams });
+
+    // Act: a plain join, then a register that resumes from the first frame
+    const joined = await send({ action: 'join', group: 'ops', requestId: 'j1' });
+    await send({
+      action: 'register',
+      clientType: 'viewer',
+      resume: { 'user:alice': { epoch: tips.get('user:alice')?.epoch, seq: first.seq } },
+      requestId: 'r1',
+    });
+
+    // Assess: registered, the replayed second frame, resumed — each documented
+    expect(joined.type).toBe('joined');
+    expectDocumented(joined);
+    expect(poster.frames.map((f) => f.frame.type)).toEqual(['registered', 'message', 'resumed']);
+    expect(poster.frames[1]?.frame).toMatchObject({ replayed: true, stream: 'user:alice', seq: 2 });
+    for (const { frame } of poster.frames) expectDocumented(frame);
+  });
+
+  it('for session.expiring', () => {
+    const frames = frameFactory(new ManualClock(NOW));
+    expectDocumented(frames.make('session.expiring', { closesAt: NOW.toISOString() }));
   });
 
   it('for error frames', async () => {
@@ -120,8 +160,8 @@ describe('server frames match the AsyncAPI document', () => {
   });
 
   it('covers every server frame type and client action of the document', () => {
-    // `message` frames are checked with the HTTP pushes (http-answers.test.ts).
-    expect([...seen, 'message'].sort()).toEqual(Object.keys(SERVER_FRAMES).sort());
+    // `message` frames are checked with the HTTP pushes too (http-answers.test.ts).
+    expect([...new Set([...seen, 'message'])].sort()).toEqual(Object.keys(SERVER_FRAMES).sort());
     expect([...actions]).toEqual(expect.arrayContaining([...CLIENT_ACTIONS]));
   });
 });

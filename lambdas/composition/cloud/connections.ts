@@ -7,7 +7,13 @@ import { managementEndpoint, requireEnv } from '../../config/config';
 import { ENV } from '../../config/env';
 import { once } from '../../runtime/lazy';
 import { logger } from '../../runtime/logger';
-import { buildConnectionStore, buildDocumentClient } from '../dynamo';
+import { readHistorySettings } from '../../config/stream-config';
+import {
+  buildConnectionStore,
+  buildDocumentClient,
+  buildMessageStore,
+  buildStreamLog,
+} from '../dynamo';
 import { buildPusher, buildTaskUpdates } from '../push';
 
 /**
@@ -34,6 +40,23 @@ export const connectionStore = /* @__PURE__ */ once(() =>
   ),
 );
 
+/** The messages table (deliveries, scheduled messages and session notices). */
+export const messageStore = /* @__PURE__ */ once(() =>
+  buildMessageStore(
+    { doc: documentClient(), clock: systemClock },
+    requireEnv(process.env, ENV.messagesTable),
+  ),
+);
+
+/** The stream log every pushed frame is appended to (the streams table). */
+export const streamLog = /* @__PURE__ */ once(() =>
+  buildStreamLog(
+    { doc: documentClient(), clock: systemClock },
+    requireEnv(process.env, ENV.streamsTable),
+    readHistorySettings(process.env),
+  ),
+);
+
 /** The API Gateway Management API client for this stack's WebSocket API and stage. */
 export const managementClient = /* @__PURE__ */ once(
   () =>
@@ -52,5 +75,10 @@ export const pusher = /* @__PURE__ */ once(() =>
 
 /** The ports that push task updates to a task's audience. */
 export const taskUpdates = /* @__PURE__ */ once(() =>
-  buildTaskUpdates({ pusher: pusher(), store: connectionStore(), clock: systemClock }),
+  buildTaskUpdates({
+    pusher: pusher(),
+    store: connectionStore(),
+    clock: systemClock,
+    streams: streamLog(),
+  }),
 );

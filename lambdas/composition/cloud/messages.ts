@@ -6,8 +6,7 @@ import { ENV } from '../../config/env';
 import { once } from '../../runtime/lazy';
 import { logger } from '../../runtime/logger';
 import { buildFanoutPorts, buildFanoutQueue, buildSchedulePorts } from '../deliveries';
-import { buildMessageStore } from '../dynamo';
-import { connectionStore, documentClient, pusher } from './connections';
+import { connectionStore, messageStore, pusher, streamLog } from './connections';
 import { sqsClient } from './sqs';
 
 /** The artifact bucket (downloads, large results, large push payloads). */
@@ -19,13 +18,8 @@ export const artifactStore = /* @__PURE__ */ once(
     }),
 );
 
-/** The messages table (deliveries, scheduled messages). */
-export const messageStore = /* @__PURE__ */ once(() =>
-  buildMessageStore(
-    { doc: documentClient(), clock: systemClock },
-    requireEnv(process.env, ENV.messagesTable),
-  ),
-);
+/** The messages table: kept with the DynamoDB getters (the $connect handler uses it too). */
+export { messageStore };
 
 /** The fan-out queue. */
 export const fanoutQueue = /* @__PURE__ */ once(() =>
@@ -42,6 +36,7 @@ export const fanoutPorts = /* @__PURE__ */ once(() =>
     artifacts: artifactStore(),
     clock: systemClock,
     log: logger,
+    streams: streamLog(),
   }),
 );
 

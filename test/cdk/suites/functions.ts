@@ -10,7 +10,9 @@ import {
   type Need,
 } from '../../../lambdas/catalog';
 import { catalogEntries, workerId } from '../../../lib/constructs/catalog-functions';
+import { WS_MAX_AGE_SECONDS } from '../../../lib/constructs/needs';
 import { TaskwireFunction } from '../../../lib/constructs/taskwire-function';
+import { DEFAULT_HISTORY_SECONDS, DEFAULT_HISTORY_SIZE } from '../../../src/streams/schema';
 import {
   actionsOf,
   logicalIdOf,
@@ -41,6 +43,7 @@ const specOf = (name: string): FunctionSpec => {
 };
 const withNeed = (need: Need) => names.filter((name) => specOf(name).needs.includes(need));
 const withoutNeed = (need: Need) => names.filter((name) => !specOf(name).needs.includes(need));
+const withAnyNeed = (needs: readonly Need[]) => [...new Set(needs.flatMap(withNeed))];
 
 function fnOf(name: string): TaskwireFunction {
   const fn = get().stack.functions.node.findChild(name);
@@ -65,8 +68,8 @@ function statementsOfFunction(name: string): PolicyStatementJson[] {
 
 /** Every ARN a table grant may name: the stack's tables and their indexes, as JSON. */
 function tableResources(): string[] {
-  const { connections, tasks, idempotency, messages } = get().stack;
-  return [connections, tasks, idempotency, messages].flatMap(({ table }) => {
+  const { connections, tasks, idempotency, messages, streams } = get().stack;
+  return [connections, tasks, idempotency, messages, streams].flatMap(({ table }) => {
     const arn = resolved(table, table.tableArn);
     return [JSON.stringify(arn), JSON.stringify({ 'Fn::Join': ['', [arn, '/index/*']] })];
   });
@@ -228,16 +231,24 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
       });
     });
 
+    // Label, the needs that read the table, the needs that write it, stack property, env name.
     const tableCases = [
-      ['connections', 'connections:read', 'connections:write', 'connections', ENV.connectionsTable],
-      ['tasks', 'tasks:read', 'tasks:write', 'tasks', ENV.tasksTable],
-      ['idempotency', undefined, 'idempotency', 'idempotency', ENV.idempotencyTable],
-      ['messages', undefined, 'messages', 'messages', ENV.messagesTable],
+      [
+        'connections',
+        ['connections:read'],
+        ['connections:write'],
+        'connections',
+        ENV.connectionsTable,
+      ],
+      ['tasks', ['tasks:read'], ['tasks:write'], 'tasks', ENV.tasksTable],
+      ['idempotency', [], ['idempotency'], 'idempotency', ENV.idempotencyTable],
+      ['messages', [], ['messages', 'sessionNotices'], 'messages', ENV.messagesTable],
+      ['streams', [], ['streams'], 'streams', ENV.streamsTable],
     ] as const;
 
-    describe.each(tableCases)('%s table', (_label, readNeed, writeNeed, key, envName) => {
-      const writers = withNeed(writeNeed);
-      const users = [...new Set([...(readNeed ? withNeed(readNeed) : []), ...writers])];
+    describe.each(tableCases)('%s table', (_label, readNeeds, writeNeeds, key, envName) => {
+      const writers = withAnyNeed(writeNeeds);
+      const users = [...new Set([...withAnyNeed(readNeeds), ...writers])];
       const schemaTable = () => get().stack[key];
 
       it.each(users)('scopes %s to this table (and its indexes)', (name) => {
@@ -278,6 +289,91 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
           .filter((name) => statementsOn(name, arn).length > 0 || envName in environmentOf(name));
         // Assess
         expect(granted).toEqual([]);
+      });
+    });
+
+    describe('streams', () => {
+      it('goes with every push except the sweeper’s (GetConnection only, no frames)', () => {
+        // Prepare
+        const pushers = withNeed('push').filter((name) => name !== 'connectionSweeper');
+        // Act
+        const appenders = withNeed('streams');
+        // Assess
+        expect(appenders.sort()).toEqual(pushers.sort());
+        expect(appenders).toEqual(
+          expect.arrayContaining(['wsMessage', 'httpApi', 'wecomCallback', 'deadLetter']),
+        );
+        expect(appenders).toEqual(expect.arrayContaining(['fanout', 'taskReaper']));
+        for (const taskType of Object.keys(TASK_WORKERS)) {
+          expect(appenders).toContain(workerId(taskType));
+        }
+      });
+
+      it.each(withNeed('streams'))('tells %s the default stream retention', (name) => {
+        // Prepare / Act
+        const environment = environmentOf(name);
+        // Assess
+        expect(environment).toMatchObject({
+          [ENV.historySeconds]: String(DEFAULT_HISTORY_SECONDS),
+          [ENV.historySize]: String(DEFAULT_HISTORY_SIZE),
+        });
+      });
+
+      // Named first, so the sweeper and the authorizer stay checked if someone adds the need.
+      it.each([...new Set(['connectionSweeper', 'wsAuthorizer', ...withoutNeed('streams')])])(
+        'keeps the stream log and its retention from %s',
+        (name) => {
+          // Prepare
+          const { table } = get().stack.streams;
+          // Act
+          const environment = environmentOf(name);
+          const statements = statementsOn(name, resolved(table, table.tableArn));
+          // Assess
+          expect(specOf(name).needs).not.toContain('streams');
+          expect(statements).toEqual([]);
+          expect(environment[ENV.streamsTable]).toBeUndefined();
+          expect(environment[ENV.historySeconds]).toBeUndefined();
+          expect(environment[ENV.historySize]).toBeUndefined();
+        },
+      );
+
+      it('gives wsMessage the 29 s API Gateway allows a route, for replaying a resume', () => {
+        // Prepare / Act
+        const fn = functionResource('wsMessage');
+        // Assess
+        expect(fn.Properties?.Timeout).toBe(29);
+      });
+    });
+
+    describe('sessionNotices', () => {
+      it('is what wsConnect needs besides recording the connection', () => {
+        // Prepare / Act
+        const needs = specOf('wsConnect').needs;
+        // Assess
+        expect([...needs].sort()).toEqual(['connections:write', 'sessionNotices']);
+        expect(withNeed('sessionNotices')).toEqual(['wsConnect']);
+      });
+
+      it('lets wsConnect write the messages table and tells it the 2-hour connection cap', () => {
+        // Prepare
+        const { table } = get().stack.messages;
+        // Act
+        const environment = environmentOf('wsConnect');
+        const actions = statementsOn('wsConnect', resolved(table, table.tableArn)).flatMap(
+          actionsOf,
+        );
+        // Assess
+        expect(WS_MAX_AGE_SECONDS).toBe(7200);
+        expect(environment[ENV.wsMaxAgeSeconds]).toBe('7200');
+        expect(environment[ENV.messagesTable]).toEqual(resolved(table, table.tableName));
+        expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query']));
+      });
+
+      it.each(withoutNeed('sessionNotices'))('sets no connection cap on %s', (name) => {
+        // Prepare / Act
+        const environment = environmentOf(name);
+        // Assess
+        expect(environment[ENV.wsMaxAgeSeconds]).toBeUndefined();
       });
     });
 

@@ -1,5 +1,6 @@
 import { CONNECTIONS_TABLE } from '../../../src/connections/schema';
 import { MESSAGES_TABLE } from '../../../src/deliveries/schema';
+import { STREAMS_TABLE } from '../../../src/streams/schema';
 import { TASKS_TABLE } from '../../../src/tasks/schema';
 import type { TableSchema } from '../../../lib/constructs/schema-table';
 import { IDEMPOTENCY_TABLE } from '../../../lib/taskwire-stack';
@@ -26,11 +27,14 @@ interface GsiJson {
   readonly Projection: { ProjectionType: string; NonKeyAttributes?: string[] };
 }
 
-const tables: [string, TableSchema, 'connections' | 'tasks' | 'idempotency' | 'messages'][] = [
+type TableKey = 'connections' | 'tasks' | 'idempotency' | 'messages' | 'streams';
+
+const tables: [string, TableSchema, TableKey][] = [
   ['connections', CONNECTIONS_TABLE, 'connections'],
   ['tasks', TASKS_TABLE, 'tasks'],
   ['idempotency', IDEMPOTENCY_TABLE, 'idempotency'],
   ['messages', MESSAGES_TABLE, 'messages'],
+  ['streams', STREAMS_TABLE, 'streams'],
 ];
 
 const indexesOf = (schema: TableSchema) => Object.entries(schema.indexes ?? {});
@@ -122,6 +126,28 @@ export function describeTables(getTaskwire: GetTaskwire): void {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');
     });
+  });
+
+  it('keys the stream log by stream and position, expiring frames on expiresAt', () => {
+    // Prepare: the literal names, not the schema object, so a schema edit shows up here.
+    const table = resourceById(get().template, logicalIdOf(get().stack.streams.table));
+    // Act
+    const properties = table.Properties ?? {};
+    // Assess
+    expect(properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'stream', KeyType: 'HASH' },
+        { AttributeName: 'pos', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: expect.arrayContaining([
+        { AttributeName: 'stream', AttributeType: 'S' },
+        { AttributeName: 'pos', AttributeType: 'S' },
+      ]),
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(properties.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('outputs the connections table name', () => {

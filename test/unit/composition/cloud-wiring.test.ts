@@ -39,6 +39,7 @@ const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/taskwire-dow
 const CLOUD_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   [ENV.connectionsTable]: 'connections',
+  [ENV.streamsTable]: 'streams',
   [ENV.managementEndpoint]: 'https://abc.execute-api.us-east-1.amazonaws.com/prod',
   [ENV.tasksTable]: 'tasks',
   [ENV.taskQueues]: JSON.stringify({ download: QUEUE_URL }),

@@ -17,7 +17,7 @@ describe('the heartbeat refreshes the last-seen time', () => {
     const reply = await handleClientFrame({ store, frames, clock }, 'c1', { action: 'ping' });
 
     // Assess
-    expect(reply).toMatchObject({ type: 'pong' });
+    expect(reply).toMatchObject([{ type: 'pong' }]);
     expect(store.touched).toEqual(['c1']);
   });
 
@@ -43,7 +43,7 @@ describe('the heartbeat refreshes the last-seen time', () => {
     const reply = await handleClientFrame({ store, frames, clock }, 'c1', { action: 'ping' });
 
     // Assess
-    expect(reply).toMatchObject({ type: 'pong' });
+    expect(reply).toMatchObject([{ type: 'pong' }]);
   });
 });
 

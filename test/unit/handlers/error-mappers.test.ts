@@ -20,8 +20,11 @@ import { ManualClock, RecordingLog } from '../core/fakes';
 
 const frames = frameFactory(new ManualClock(new Date('2024-06-01T12:00:00.000Z')), () => 'f1');
 
-/** The general codes a caller may be answered with (all but `internal`, which is a fault). */
-const CALLER_CODES = ERROR_CODES.filter((c) => c !== 'internal');
+/**
+ * The general codes a caller is answered with for what it sent: all but `internal` and
+ * `unavailable`, which are faults of ours (5xx).
+ */
+const CALLER_CODES = ERROR_CODES.filter((c) => c !== 'internal' && c !== 'unavailable');
 
 const bodyOf = (body: string): unknown => JSON.parse(body);
 
@@ -115,6 +118,39 @@ describe('HTTP error mapper', () => {
         error: { message: thrown.message, stack: expect.any(String) },
       });
     }
+  });
+});
+
+describe('unavailable: a store we depend on failed', () => {
+  const cause = new Error('ProvisionedThroughputExceededException');
+  const unavailable = () =>
+    new AppError('unavailable', 'the stream history could not be written', { cause });
+
+  it('answers HTTP 503 with its code and message, and logs the cause for us', () => {
+    // Prepare
+    const log = new RecordingLog();
+
+    // Act
+    const result = httpErrorResult(unavailable(), log, { routeKey: 'POST /broadcast' });
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result.body)).toEqual({
+      error: { code: 'unavailable', message: 'the stream history could not be written' },
+    });
+    expect(log.at('error')[0]?.attributes[0]).toMatchObject({ routeKey: 'POST /broadcast' });
+  });
+
+  it('answers a WebSocket client with an unavailable error frame, and logs it', () => {
+    // Prepare
+    const log = new RecordingLog();
+
+    // Act
+    const frame = wsErrorFrame(frames, unavailable(), log, { connectionId: 'c1' }, 'r1');
+
+    // Assess
+    expect(frame).toMatchObject({ type: 'error', code: 'unavailable', requestId: 'r1' });
+    expect(log.at('error')[0]?.attributes[0]).toMatchObject({ connectionId: 'c1' });
   });
 });
 

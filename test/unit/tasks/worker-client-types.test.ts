@@ -15,7 +15,10 @@ function session(roles: ('client' | 'worker')[], privileged?: readonly string[])
     clock: systemClock,
     ...(privileged ? { privilegedClientTypes: privileged } : {}),
   };
-  return (clientType: string) => handleClientFrame(ports, 'c1', { action: 'register', clientType });
+  return async (clientType: string) => {
+    const [reply] = await handleClientFrame(ports, 'c1', { action: 'register', clientType });
+    return reply;
+  };
 }
 
 describe('register: worker client types come from the task types', () => {

@@ -10,7 +10,18 @@ const OUTER_MESSAGE =
   'src/ never imports lambdas/ or local/: wire ports in lambdas/composition/ instead';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'coverage/**', '.bench/**', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'cdk.out/**',
+      'coverage/**',
+      '.bench/**',
+      'client/dist/**',
+      'client/*.cjs',
+      '*.js',
+      '*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

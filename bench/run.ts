@@ -17,6 +17,7 @@ import { memorySection } from './sections/memory';
 import { pushSection } from './sections/push';
 import { quotaSection } from './sections/quota';
 import { streamsSection } from './sections/streams';
+import { clientSizeSection } from './sections/client-size';
 import { sweepSection } from './sections/sweep';
 import { tasksSection } from './sections/tasks';
 
@@ -35,6 +36,7 @@ const SECTIONS: readonly Section[] = [
   tasksSection,
   broadcastSection,
   streamsSection,
+  clientSizeSection,
   quotaSection,
   sweepSection,
   memorySection,

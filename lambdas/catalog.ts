@@ -18,7 +18,8 @@ export type FunctionName =
   | 'fanout'
   | 'scheduler'
   | 'connectionSweeper'
-  | 'taskReaper';
+  | 'taskReaper'
+  | 'console';
 
 /** A permission or setting a function needs; the stack maps each to grants and environment. */
 export type Need =
@@ -40,7 +41,9 @@ export type Need =
   /** The stream log: whoever pushes a frame appends it there, so a client can resume. */
   | 'streams'
   /** Schedules a connection's `session.expiring` notice before the gateway's 2-hour cap. */
-  | 'sessionNotices';
+  | 'sessionNotices'
+  /** The WebSocket URL clients connect to (the stack's WebSocketUrl), for the console's page. */
+  | 'webSocketUrl';
 
 /** What a function needs from the stack; the stack turns `needs` into least-privilege grants. */
 export interface FunctionSpec {
@@ -199,6 +202,14 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // and the audience (and its streams) and chat of a task it fails.
     needs: ['tasks:write', 'queues:send', 'connections:write', 'push', 'streams', 'chatWebhook'],
     schedule: 'rate(1 minute)',
+  },
+  console: {
+    entry: 'lambdas/http/console.ts',
+    description: 'The console: serves the live page (HTML, CSS, JS) and its config.json',
+    timeoutSeconds: 5,
+    memoryMb: 128,
+    // Static assets bundled in; it reads no table, secret or queue, only the WebSocket URL.
+    needs: ['webSocketUrl'],
   },
 };
 

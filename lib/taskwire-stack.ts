@@ -205,6 +205,7 @@ export class TaskwireStack extends Stack {
       chatSettings: readChatSettings(this.node),
       identitySettings: oidcJson ? { [ENV.oidc]: oidcJson } : {},
       history: config.history,
+      webSocketUrl: this.webSocket.url,
     });
 
     // Last, so the aspect reaches every alarm above (it also catches later ones).
@@ -239,6 +240,10 @@ export class TaskwireStack extends Stack {
       HttpApiUrl: {
         value: this.http.url,
         description: 'HTTP API base URL (WeCom callback: {HttpApiUrl}/wecom/callback)',
+      },
+      ConsoleUrl: {
+        value: `${this.http.url}/console/`,
+        description: 'The console (live page): sign in with a token; same origin as the HTTP API',
       },
       AuthSecretArn: {
         value: this.authSecret.secret.secretArn,

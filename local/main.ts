@@ -47,7 +47,13 @@ async function main() {
     serviceName: 'taskwire-local',
     logLevel: (process.env.TASKWIRE_LOG_LEVEL ?? 'INFO') as 'INFO',
   });
+  // Signed first: the console's config.json pre-fills the sign-in field with it.
+  const token = await signToken(
+    { sub: 'dev', roles: ['client', 'worker', 'admin'], groups: ['*'], ttlSeconds: 12 * 3600 },
+    secret,
+  );
   const runtime = await startLocalRuntime({
+    consoleToken: token,
     wsPort: port('TASKWIRE_WS_PORT', 3001),
     httpPort: port('TASKWIRE_HTTP_PORT', 3000),
     authSecret: secret,
@@ -68,20 +74,17 @@ async function main() {
       process.stdout.write(`\n[chat] ${text.replace(/\n/g, '\n[chat] ')}\n`);
     },
   });
-  const token = await signToken(
-    { sub: 'dev', roles: ['client', 'worker', 'admin'], groups: ['*'], ttlSeconds: 12 * 3600 },
-    secret,
-  );
   const out = process.stdout;
   out.write(`
 Taskwire local runtime
   WebSocket       ${runtime.wsUrl}
   HTTP API        ${runtime.httpUrl}
+  Console         ${runtime.consoleUrl} (open it in a browser: the dev token is filled in)
   WeCom callback  ${runtime.httpUrl}/wecom/callback
   @connections    ${runtime.managementEndpoint}
   DynamoDB        ${runtime.dynamoEndpoint} (dynalite, ${process.env.TASKWIRE_DATA_DIR ? 'on disk' : 'in memory'})
   SQS             ${new URL(runtime.queueUrls['taskwire-download'] ?? 'http://-').origin} (local-aws-sqs, pollers running)
-  sample server   ${runtime.sampleServerUrl} (server "local": datasets 12345, 22222, 33333)
+  sample server   ${runtime.sampleServerUrl} (server "local": datasets 12345, 22222, 33333; 90000 is slow)
   chat webhook    ${runtime.chat.url} (printed below as [chat])
   auth secret     ${process.env.TASKWIRE_AUTH_SECRET ? 'from TASKWIRE_AUTH_SECRET' : 'dev default (set TASKWIRE_AUTH_SECRET to change)'}
   streams         ${runtime.history ? `history ${runtime.history.historySeconds} s, ${runtime.history.historySize} frames a stream (TASKWIRE_HISTORY_SECONDS / _SIZE)` : 'off'}

@@ -17,6 +17,7 @@ import {
 } from '../lambdas/catalog';
 import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { createApiHandler } from '../lambdas/http/api';
+import { createConsoleHandler } from '../lambdas/http/console';
 import { createWecomCallbackHandler } from '../lambdas/http/wecom-callback';
 import { buildChatNotifier } from '../lambdas/composition/chat';
 import {
@@ -153,6 +154,11 @@ export interface LocalRuntimeOptions {
    */
   readonly wsMaxAgeSeconds?: number;
   readonly wsIdleSeconds?: number;
+  /**
+   * A token the console's `config.json` pre-fills the sign-in field with (`npm start` passes
+   * the dev token it prints). Local only: the cloud's config.json never carries a token.
+   */
+  readonly consoleToken?: string;
 }
 
 /** Options of the local task reaper. */
@@ -171,6 +177,8 @@ export interface LocalReaperOptions {
 export interface LocalRuntime {
   readonly wsUrl: string;
   readonly httpUrl: string;
+  /** The console page: `{httpUrl}/console/`. */
+  readonly consoleUrl: string;
   readonly managementEndpoint: string;
   readonly dynamoEndpoint: string;
   readonly store: DynamoConnectionStore;
@@ -182,6 +190,8 @@ export interface LocalRuntime {
   /** Queue name → URL (`taskwire-<type>` and `taskwire-<type>-dlq`). */
   readonly queueUrls: QueueUrls;
   readonly sampleServerUrl: string;
+  /** Bytes the sample server has sent per dataset (tests: a cancelled download stops reading). */
+  readonly sampleBytesServed: (dsNumber: string) => number;
   readonly wecom: WecomSettings;
   /** The local stand-in for the WeCom group robot, and what it received. */
   readonly chat: WebhookReceiver;
@@ -486,6 +496,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       scheduler,
       connectionSweeper: sweeper,
       taskReaper,
+      console: createConsoleHandler(() => ({
+        wsUrl: gateway.url,
+        ...(options.consoleToken ? { token: options.consoleToken } : {}),
+      })),
     };
     for (const name of Object.keys(handlers) as FunctionName[]) {
       const handler = handlers[name];
@@ -506,6 +520,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     http.setRoutes([
       ...HTTP_ROUTES.map((r) => ({ method: r.method, path: r.path, handler: handlers[r.fn] })),
+      // `/console/` itself: API Gateway sends it to `GET /console/{proxy+}`, whose local pattern
+      // needs one character more; the function tells the page from its files by the raw path.
+      { method: 'GET', path: '/console/', handler: handlers.console },
       artifactRoute({ root: artifactsRoot, secret: linkSecret, clock }),
     ]);
     http.setFallback(handlers.httpApi);
@@ -608,6 +625,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       wsUrl: gateway.url,
       httpUrl: http.url,
+      consoleUrl: `${http.url}/console/`,
       managementEndpoint: gateway.managementEndpoint,
       dynamoEndpoint: dynamo.endpoint,
       store,
@@ -618,6 +636,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       queueUrls: sqsEmulator.urls,
       sampleServerUrl: samples.url,
+      sampleBytesServed: (dsNumber) => samples.bytesServed(dsNumber),
       wecom,
       chat,
       messages,

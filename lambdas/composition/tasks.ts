@@ -47,6 +47,14 @@ export const buildSubmitPorts = (deps: SubmitDeps, settings: SubmitSettings): Su
   onQueued: async (task) => {
     await publishTaskUpdate(deps.updates, task);
   },
+  onCancelled: async (task) => {
+    await publishTaskUpdate(deps.updates, task);
+    // The chat hears of it from the task's worker, which holds the webhook settings and the
+    // robot's rate limit: a `notify` message on the task's queue, as a deferred one is.
+    if (task.requester.wecom) {
+      await deps.queue.enqueue({ taskId: task.taskId, taskType: task.taskType, kind: 'notify' });
+    }
+  },
 });
 
 /** Puts a task's chat notification back on its queue after a delay (rate limit, failed post). */

@@ -48,4 +48,6 @@ export const ENV = {
   wsMaxAgeSeconds: 'TASKWIRE_WS_MAX_AGE_S',
   /** The gateway's idle limit in seconds (API Gateway: 600); the local gateway enforces it. */
   wsIdleSeconds: 'TASKWIRE_WS_IDLE_S',
+  /** The WebSocket URL clients connect to (the console's config.json). */
+  webSocketUrl: 'TASKWIRE_WS_URL',
 } as const;

@@ -7,7 +7,20 @@ import type { ConnectionStore } from '../../src/connections/store';
 import { badRequest, notFound } from '../../src/errors/app-error';
 import { submitPortsOf, type SubmitPortsSource, submitTask } from '../../src/tasks/submit';
 import { TASK_ID_PATTERN } from '../../src/tasks/task-id';
+import { cancelTask } from '../../src/tasks/cancel';
+import {
+  decodeCursor,
+  DEFAULT_LIST_LIMIT,
+  encodeCursor,
+  MAX_LIST_LIMIT,
+} from '../../src/tasks/list';
+import { TASK_STATUSES } from '../../src/tasks/task';
 import { groupSchema, userIdSchema } from '../../src/names/names';
+import {
+  PRESENCE_DEFAULT_LIMIT,
+  PRESENCE_MAX_LIMIT,
+  readPresence,
+} from '../../src/connections/presence';
 import { type Clock, systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { frameFactory } from '../../src/push/frames';
@@ -80,6 +93,45 @@ export const pushBodySchema = z.strictObject({
   from: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   sendAt: z.optional(z.string().check(z.maxLength(64))),
 });
+/** The query of `GET /presence`: how many live connections to read (the page size). */
+export const presenceQuerySchema = z.strictObject({
+  limit: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,4}$/, `a whole number from 1 to ${PRESENCE_MAX_LIMIT}`))
+      .check(
+        z.refine(
+          (v) => Number(v) >= 1 && Number(v) <= PRESENCE_MAX_LIMIT,
+          `a whole number from 1 to ${PRESENCE_MAX_LIMIT}`,
+        ),
+      ),
+  ),
+});
+/** The query of `GET /tasks`: a user and/or a status, a page size and the previous page's cursor. */
+export const taskListQuerySchema = z
+  .strictObject({
+    userId: z.optional(userIdSchema),
+    status: z.optional(z.enum(TASK_STATUSES)),
+    limit: z.optional(
+      z
+        .string()
+        .check(z.regex(/^\d{1,3}$/, `a whole number from 1 to ${MAX_LIST_LIMIT}`))
+        .check(
+          z.refine(
+            (v) => Number(v) >= 1 && Number(v) <= MAX_LIST_LIMIT,
+            `a whole number from 1 to ${MAX_LIST_LIMIT}`,
+          ),
+        ),
+    ),
+    cursor: z.optional(z.string()),
+  })
+  .check(
+    z.refine(
+      (q) => q.userId !== undefined || q.status !== undefined,
+      'give userId, status or both (GET /tasks lists a user’s tasks or those in a status)',
+    ),
+  );
+
 export const scheduledIdSchema = z
   .string()
   .check(z.regex(/^s_[0-9a-f-]{36}$/, 'not a scheduled message id'));
@@ -158,6 +210,17 @@ export function createApiRoutes(ports: ApiPorts): ApiRouteHandlers {
       const userId = pathParam(e, 'userId', userIdSchema);
       return json(200, { userId, connections: await ports.store.listUser(userId) });
     },
+    'GET /presence': async (e) => {
+      const parsed = z.safeParse(presenceQuerySchema, e.queryStringParameters ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+        throw badRequest(`${where}${issue?.message ?? 'bad query'}`);
+      }
+      const raw = parsed.data.limit;
+      const limit = raw === undefined ? PRESENCE_DEFAULT_LIMIT : Number(raw);
+      return json(200, { ...(await readPresence(ports.store, limit)), limit });
+    },
     'GET /stats': async () => {
       const [connections, tasks] = await Promise.all([
         ports.store.countByClientType(),
@@ -188,6 +251,37 @@ export function createApiRoutes(ports: ApiPorts): ApiRouteHandlers {
       const task = await submitPortsOf(ports.submit).tasks.get(taskId);
       if (!task) throw notFound(`no task ${taskId}`);
       return json(200, task);
+    },
+    'POST /tasks/{taskId}/cancel': async (e, log) => {
+      const taskId = pathParam(e, 'taskId', taskIdSchema);
+      // An admin may cancel any task (the route's auth said so).
+      const { task, changed } = await cancelTask({ ...submitPortsOf(ports.submit), log }, taskId, {
+        mayCancel: () => true,
+        refusal: 'admin only',
+      });
+      return json(200, { taskId: task.taskId, status: task.status, changed });
+    },
+    'GET /tasks': async (e) => {
+      const parsed = z.safeParse(taskListQuerySchema, e.queryStringParameters ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+        throw badRequest(`${where}${issue?.message ?? 'bad query'}`);
+      }
+      const q = parsed.data;
+      const filter = {
+        ...(q.userId !== undefined ? { userId: q.userId } : {}),
+        ...(q.status !== undefined ? { status: q.status } : {}),
+      };
+      const page = await submitPortsOf(ports.submit).tasks.list({
+        ...filter,
+        limit: q.limit === undefined ? DEFAULT_LIST_LIMIT : Number(q.limit),
+        ...(q.cursor !== undefined ? { after: decodeCursor(q.cursor, filter) } : {}),
+      });
+      return json(200, {
+        tasks: page.tasks,
+        ...(page.next ? { cursor: encodeCursor(filter, page.next) } : {}),
+      });
     },
   };
 }

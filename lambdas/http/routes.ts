@@ -16,7 +16,7 @@ export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 /**
  * Who authenticates a route's caller (HTTP API routes carry no API Gateway authorizer; the
  * function does it):
- * - `public`: nobody; the route reads no data (health).
+ * - `public`: nobody; the route reads no data (health, the console's static page).
  * - `adminToken`: `Authorization: Bearer <HS256 JWT>` with the admin role, checked against the
  *   auth secret (401/403 otherwise).
  * - `wecomSignature`: WeCom's msg_signature over token, timestamp, nonce and body, checked
@@ -43,14 +43,20 @@ export const HTTP_ROUTES = [
   { method: 'POST', path: '/groups/{group}/messages', fn: 'httpApi', auth: 'adminToken' },
   { method: 'POST', path: '/broadcast', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/users/{userId}/presence', fn: 'httpApi', auth: 'adminToken' },
+  { method: 'GET', path: '/presence', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/stats', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/deliveries/{deliveryId}', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/scheduled/{scheduledId}', fn: 'httpApi', auth: 'adminToken' },
   { method: 'DELETE', path: '/scheduled/{scheduledId}', fn: 'httpApi', auth: 'adminToken' },
   { method: 'POST', path: '/tasks', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'httpApi', auth: 'adminToken' },
+  { method: 'POST', path: '/tasks/{taskId}/cancel', fn: 'httpApi', auth: 'adminToken' },
+  { method: 'GET', path: '/tasks', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/wecom/callback', fn: 'wecomCallback', auth: 'wecomSignature' },
   { method: 'POST', path: '/wecom/callback', fn: 'wecomCallback', auth: 'wecomSignature' },
+  // The console (a static page; it signs in over the WebSocket and sends Bearer tokens itself).
+  { method: 'GET', path: '/console', fn: 'console', auth: 'public' },
+  { method: 'GET', path: '/console/{proxy+}', fn: 'console', auth: 'public' },
 ] as const satisfies readonly HttpRoute[];
 
 /** The API Gateway route key of a route (`GET /healthz`). */

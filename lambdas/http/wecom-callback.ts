@@ -5,7 +5,8 @@ import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { submitTask, type SubmitPorts, taskTypesOf } from '../../src/tasks/submit';
 import { userIdSchema } from '../../src/names/names';
-import { notFound } from '../../src/errors/app-error';
+import { isAppError, notFound } from '../../src/errors/app-error';
+import { cancelTask } from '../../src/tasks/cancel';
 import { type CallbackKeys, openCallback, verifyUrl } from '../../src/wecom/callback';
 import { chatText } from '../../src/wecom/chat-replies';
 import { type CommandOptions, helpText, parseCommand } from '../../src/wecom/commands';
@@ -13,7 +14,7 @@ import { MAX_BODY_BYTES } from '../../src/wecom/envelope';
 import { WecomError } from '../../src/wecom/errors';
 import { parseMessage, type WecomInbound } from '../../src/wecom/message';
 import { type CallbackReply, SUCCESS_REPLY, textReply } from '../../src/wecom/reply';
-import { mayViewTask } from '../../src/wecom/task-access';
+import { mayCancelTask, mayViewTask } from '../../src/wecom/task-access';
 import { type HttpResult, text } from '../edge/http';
 import { bodyText, type HttpEvent, httpEventSchema } from '../edge/http-event';
 import { lazyHandler } from '../runtime/lazy';
@@ -142,6 +143,20 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
         return task && mayViewTask(task, asker)
           ? chatText.status(task)
           : chatText.unknownTask(command.taskId);
+      }
+      case 'cancel': {
+        const asker = { userId: inbound.fromUserId };
+        try {
+          const { task, changed } = await cancelTask({ ...ports.submit, log }, command.taskId, {
+            mayCancel: (t) => mayCancelTask(t, asker),
+            refusal: chatText.notYourTask(command.taskId),
+          });
+          return changed ? chatText.cancelled(task) : chatText.alreadyEnded(task);
+        } catch (e) {
+          if (isAppError(e) && e.code === 'not_found') return chatText.unknownTask(command.taskId);
+          if (isAppError(e) && e.code === 'forbidden') return e.message;
+          throw e;
+        }
       }
       case 'error':
         return command.message;

@@ -28,7 +28,7 @@ export interface TaskWorkerPorts {
   readonly maxReceiveCount?: number;
   /** Time a run may take when there is no Lambda context (local runtime). */
   readonly defaultTimeoutMs?: number;
-  /** Task outcomes counted as TaskSucceeded, TaskFailed, TaskSkipped, TaskNotified. */
+  /** Task outcomes, counted as Task<Outcome> (TaskSucceeded, TaskCancelled, TaskNotified, …). */
   readonly counters?: Counters;
   /**
    * How long a task may stay `running` before the reaper takes it for stuck (default: the run's

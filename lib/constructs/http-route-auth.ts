@@ -41,7 +41,10 @@ export function httpRouteAuthReason(route: HttpRouteSpec | HttpRoute, fn: Functi
   const name = routeKeyOf(route);
   switch (httpRouteAuth(route)) {
     case 'public':
-      return `${name} is public by contract: a liveness probe that reads no data.`;
+      return fn.entry === 'lambdas/http/console.ts'
+        ? `${name} is public by contract: the console's static page, which reads no data; the ` +
+            'page then signs in with a token over the WebSocket and in Authorization headers.'
+        : `${name} is public by contract: a liveness probe that reads no data.`;
     case 'wecomSignature':
       if (!fn.needs.includes('wecomSecret')) {
         throw new Error(

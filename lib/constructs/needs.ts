@@ -49,6 +49,8 @@ export interface NeedResources {
   readonly identitySettings: SettingsEnvironment;
   /** How long and how many frames a stream keeps (context `historySeconds`/`historySize`). */
   readonly history: StreamHistory;
+  /** The WebSocket URL clients connect to (the stack output WebSocketUrl). */
+  readonly webSocketUrl: string;
 }
 
 /**
@@ -111,6 +113,8 @@ export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
   // Without task settings the stack warns once (see TaskwireStack); nothing to add here.
   taskConfig: (fn, r) => addSettings(fn, r.taskSettings ?? {}),
   chatWebhook: (fn, r) => addSettings(fn, r.chatSettings),
+  // A setting, no grant: the console's config.json tells the page where to connect.
+  webSocketUrl: (fn, r) => fn.addEnvironment(ENV.webSocketUrl, r.webSocketUrl),
 };
 
 /** Applies every need of a function (each once, in catalog order). */

@@ -37,6 +37,8 @@ const SENT: Readonly<Record<ServerFrameType, string>> = {
   left: 'Reply to `leave` (also when the connection was not a member).',
   pong: 'Reply to `ping`: `ts` is the server time in epoch milliseconds.',
   'task.accepted': 'Reply to `submit`, sent before the task’s first `task.update`.',
+  'task.cancelled':
+    'Reply to `cancel`: the task’s status after the call; `changed` false when it had already ended (then nothing changed).',
   'task.update':
     'To the task’s audience (the requester’s connections and every `http` observer) on every change; carries the task’s full current state.',
   message:
@@ -53,6 +55,8 @@ const ACTIONS: Readonly<Record<ClientAction, string>> = {
   leave: 'Leaves a group.',
   ping: 'Keeps the connection alive; works before `register`.',
   submit: 'Submits a task for the connection’s user (client or admin role).',
+  cancel:
+    'Cancels a task that has not ended (its requester, or the admin role); its audience gets the `cancelled` `task.update`.',
 };
 
 const SECURITY_SCHEMES = {

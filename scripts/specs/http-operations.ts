@@ -1,8 +1,15 @@
 import type { $ZodType } from 'zod/v4/core';
-import { MAX_PUSH_BODY_BYTES, MAX_SUBMIT_BODY_BYTES } from '../../lambdas/http/api';
+import {
+  MAX_PUSH_BODY_BYTES,
+  MAX_SUBMIT_BODY_BYTES,
+  presenceQuerySchema,
+  taskListQuerySchema,
+} from '../../lambdas/http/api';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../../src/tasks/list';
 import type { HTTP_ROUTES, RouteKeyOf } from '../../lambdas/http/routes';
 import { querySchema, urlCheckSchema } from '../../lambdas/http/wecom-callback';
 import { DEFAULT_INLINE_LIMIT } from '../../src/deliveries/deliver';
+import { PRESENCE_DEFAULT_LIMIT, PRESENCE_MAX_LIMIT } from '../../src/connections/presence';
 import { MAX_BODY_BYTES as MAX_WECOM_BODY_BYTES } from '../../src/wecom/envelope';
 import type { ErrorResponseName } from './http-errors';
 import type { HttpSchemaName } from './http-schemas';
@@ -11,7 +18,7 @@ import type { HttpSchemaName } from './http-schemas';
 export type HttpRouteKey = RouteKeyOf<(typeof HTTP_ROUTES)[number]>;
 
 /** The operation groups of the document. */
-export type HttpTag = 'health' | 'push' | 'presence' | 'stats' | 'tasks' | 'wecom';
+export type HttpTag = 'health' | 'push' | 'presence' | 'stats' | 'tasks' | 'wecom' | 'console';
 
 /** A parameter: its component schema and what it is. */
 export interface ParamDoc {
@@ -129,6 +136,22 @@ export const HTTP_OPERATIONS = {
       200: { description: 'The connections.', content: { 'application/json': 'Presence' } },
     },
   },
+  'GET /presence': {
+    operationId: 'getOnline',
+    tag: 'presence',
+    summary: 'Who is online: users with their live connections by clientType.',
+    description:
+      'Reads the broadcast audience (a Query per broadcast shard, never a scan) up to `limit` connections, then their records; `truncated` says more were live. The console polls it.',
+    query: {
+      schema: presenceQuerySchema,
+      descriptions: {
+        limit: `Live connections to read, 1 to ${PRESENCE_MAX_LIMIT} (default ${PRESENCE_DEFAULT_LIMIT}).`,
+      },
+    },
+    responses: {
+      200: { description: 'The online users.', content: { 'application/json': 'Online' } },
+    },
+  },
   'GET /stats': {
     operationId: 'getStats',
     tag: 'stats',
@@ -200,6 +223,40 @@ export const HTTP_OPERATIONS = {
     responses: { 200: { description: 'The task.', content: { 'application/json': 'Task' } } },
     errors: ['NotFound'],
   },
+  'POST /tasks/{taskId}/cancel': {
+    operationId: 'cancelTask',
+    tag: 'tasks',
+    summary: 'Cancel a task that has not ended.',
+    description:
+      'One conditional write: a queued or running task becomes `cancelled` (its audience gets the `task.update`, the chat its message, a running worker stops); a task that had already ended keeps its status and the answer says it.',
+    pathParams: { taskId: { schema: 'TaskId', description: 'The task.' } },
+    responses: {
+      200: {
+        description: 'The task’s status after the call.',
+        content: { 'application/json': 'TaskCancelled' },
+      },
+    },
+    errors: ['NotFound'],
+  },
+  'GET /tasks': {
+    operationId: 'listTasks',
+    tag: 'tasks',
+    summary: 'Tasks of a user and/or in a status, newest first.',
+    description:
+      'Give `userId`, `status` or both. Queries an index (never a scan); a page may hold fewer than `limit` tasks when tasks changed status meanwhile, and still carries its `cursor`.',
+    query: {
+      schema: taskListQuerySchema,
+      descriptions: {
+        userId: 'The user the tasks were asked for (`requester.userId`).',
+        status: 'Only tasks in this status.',
+        limit: `Tasks per page, 1 to ${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT}).`,
+        cursor: 'The previous page’s `cursor`, unchanged (a cursor of other filters is refused).',
+      },
+    },
+    responses: {
+      200: { description: 'A page of tasks.', content: { 'application/json': 'TaskList' } },
+    },
+  },
   'GET /wecom/callback': {
     operationId: 'wecomUrlCheck',
     tag: 'wecom',
@@ -235,5 +292,39 @@ export const HTTP_OPERATIONS = {
         },
       },
     },
+  },
+  'GET /console': {
+    operationId: 'consoleRedirect',
+    tag: 'console',
+    summary: 'Redirects to the console page, `/console/`.',
+    responses: {
+      308: { description: 'To `console/` (also the body).', content: { 'text/plain': 'Text' } },
+    },
+  },
+  'GET /console/{proxy+}': {
+    operationId: 'consoleFile',
+    tag: 'console',
+    summary:
+      'The console: the page (`/console/`, `index.html`), `app.js`, `console.css`, `config.json`.',
+    description:
+      'Public, static and same-origin with this API; every answer carries a Content-Security-Policy (self and the WebSocket origin only), `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`. `config.json` names the WebSocket URL (and, locally, the dev token).',
+    pathParams: {
+      'proxy+': {
+        schema: 'ConsoleFile',
+        description: 'The file: empty, `index.html`, `app.js`, `console.css` or `config.json`.',
+      },
+    },
+    responses: {
+      200: {
+        description: 'The file.',
+        content: {
+          'text/html': 'Text',
+          'text/javascript': 'Text',
+          'text/css': 'Text',
+          'application/json': 'ConsoleConfig',
+        },
+      },
+    },
+    errors: ['NotFound'],
   },
 } as const satisfies Record<HttpRouteKey, OperationDoc>;

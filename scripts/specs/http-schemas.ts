@@ -88,7 +88,34 @@ export const HTTP_SCHEMAS = {
     schema: z.object({ userId: userIdSchema, connections: z.array(connectionSummarySchema) }),
     description: 'A user’s live connections.',
   },
-  TaskStatus: { schema: taskStatusSchema, description: 'queued → running → succeeded | failed.' },
+  Online: {
+    schema: z.object({
+      users: z.array(
+        z.object({
+          userId: userIdSchema,
+          connections: countSchema,
+          clientTypes: z.record(z.string(), countSchema),
+        }),
+      ),
+      connections: countSchema,
+      truncated: z.boolean(),
+      limit: countSchema,
+    }),
+    description:
+      'Online users sorted by id, each with its live connections and their clientTypes (`unregistered` before `register`).',
+  },
+  ConsoleFile: {
+    schema: z.enum(['', 'index.html', 'app.js', 'console.css', 'config.json']),
+    description: 'A file of the console.',
+  },
+  ConsoleConfig: {
+    schema: z.object({ wsUrl: z.string(), token: z.string().optional() }),
+    description: 'Where the console connects; `token` only from the local runtime (the dev token).',
+  },
+  TaskStatus: {
+    schema: taskStatusSchema,
+    description: 'queued → running → succeeded | failed; queued | running → cancelled.',
+  },
   Stats: {
     schema: z.object({
       connections: z.record(z.string(), countSchema),
@@ -107,6 +134,19 @@ export const HTTP_SCHEMAS = {
     description: 'Who asked for a task, and so who hears of it.',
   },
   Task: { schema: taskSchema, description: 'A task record (kept 14 days).' },
+  TaskCancelled: {
+    schema: z.object({ taskId: taskIdSchema, status: taskStatusSchema, changed: z.boolean() }),
+    description:
+      'The task’s status after the call: `changed` true when this call cancelled it, false when it had already ended (nothing changed).',
+  },
+  TaskList: {
+    schema: z.object({
+      tasks: z.array(taskSchema),
+      cursor: z.string().min(1).optional(),
+    }),
+    description:
+      'Tasks newest first; `cursor` (opaque) fetches the next page and is absent on the last one.',
+  },
   WecomJsonEnvelope: {
     schema: z.object({
       encrypt: z.string().min(1),

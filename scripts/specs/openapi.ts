@@ -37,6 +37,7 @@ const TAGS: Readonly<Record<HttpTag, string>> = {
   health: 'Liveness.',
   push: 'Messages to users, groups and everyone, now or at a set time.',
   presence: 'Who is connected.',
+  console: 'The console, the live page (static, public).',
   stats: 'Counts of connections and tasks.',
   tasks: 'Submitting tasks and reading their records.',
   wecom: 'The WeCom callback (signed and encrypted by WeCom).',

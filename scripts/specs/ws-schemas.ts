@@ -88,6 +88,12 @@ export const SERVER_FRAMES = {
     taskId: taskIdSchema,
     requestId: requestIdSchema,
   }),
+  'task.cancelled': serverFrame('task.cancelled', {
+    taskId: taskIdSchema,
+    status: taskStatusSchema,
+    changed: z.boolean(),
+    requestId: requestIdSchema,
+  }),
   'task.update': serverFrame('task.update', {
     ...taskSchema.pick({
       taskId: true,
@@ -118,6 +124,7 @@ export const REPLIES: Readonly<Record<ClientAction, ServerFrameType>> = {
   leave: 'left',
   ping: 'pong',
   submit: 'task.accepted',
+  cancel: 'task.cancelled',
 };
 
 /** The component name of a frame (`task.update` → `TaskUpdateFrame`). */
@@ -144,7 +151,7 @@ export function wsCatalog(): SchemaCatalog<string> {
     TaskId: { schema: taskIdSchema, description: 'A task id: `t_` and 20 base32 characters.' },
     TaskStatus: {
       schema: taskStatusSchema,
-      description: 'queued → running → succeeded | failed.',
+      description: 'queued → running → succeeded | failed; queued | running → cancelled.',
     },
     RequestId: {
       schema: requestIdSchema,

@@ -50,8 +50,11 @@ export async function sweepConnections(
   ports: SweepPorts,
   options: SweepOptions = {},
 ): Promise<SweepReport> {
+  // Evenly spaced, never in bursts: a burst of checks (each a GetConnection, a Query and a
+  // delete) arriving at once is what a push waiting behind it feels as latency.
   const bucket = createTokenBucket({
     perSecond: ports.checksPerSecond ?? DEFAULT_SWEEP_CHECKS_PER_SECOND,
+    burst: 1,
   });
   const counts = { checked: 0, probed: 0, removed: 0, alive: 0, errors: 0 };
   const records = ports.store.staleRecords(

@@ -32,6 +32,11 @@ export interface SubmitPorts {
   readonly onCreated?: (task: Task) => Promise<void>;
   /** Called once a new task is queued, to push its `queued` update to the audience. */
   readonly onQueued?: (task: Task) => Promise<void>;
+  /**
+   * Called once a task is cancelled (src/tasks/cancel.ts), to push its `cancelled` update to
+   * the audience and send its chat notification, as the worker does for every other end.
+   */
+  readonly onCancelled?: (task: Task) => Promise<void>;
 }
 
 /** The task types of submit ports. */

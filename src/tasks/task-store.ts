@@ -33,13 +33,44 @@ export interface TaskStore {
   /** Records that the queue accepted the task's message. */
   markEnqueued(taskId: string): Promise<void>;
   /**
-   * Moves the task forward (queued → running → succeeded | failed); a change that would go
-   * backwards or leave a terminal status is refused.
+   * Moves the task forward (queued → running → succeeded | failed, or queued | running →
+   * cancelled) with one conditional write; a change that would go backwards or leave a terminal
+   * status is refused, so of two concurrent terminal changes exactly one wins.
    * @returns the updated task, or undefined when the change was refused.
    */
   transition(taskId: string, change: TaskChange): Promise<Task | undefined>;
   /** Records progress of a running task; undefined when the task is not running. */
   setProgress(taskId: string, progress: number): Promise<Task | undefined>;
+  /**
+   * Whether the task is still running, answered by a conditional write (it bumps `updatedAt`),
+   * not a read: ordered with any cancel, so a false here means the task has ended.
+   */
+  stillRunning(taskId: string): Promise<boolean>;
+  /** Tasks newest first, of a user and/or in a status (`GET /tasks`). */
+  list(query: TaskListQuery): Promise<TaskListPage>;
   /** Tasks counted per status. */
   countByStatus(): Promise<Record<TaskStatus, number>>;
+}
+
+/** Where a listing stopped: the last task it gave (the next page starts after it). */
+export interface TaskListPosition {
+  readonly taskId: string;
+  readonly createdAt: string;
+}
+
+/** What `GET /tasks` asks for: a user, a status or both (at least one). */
+export interface TaskListQuery {
+  readonly userId?: string;
+  readonly status?: TaskStatus;
+  /** At most this many tasks (1..100). */
+  readonly limit: number;
+  /** Continue after this task (from the previous page). */
+  readonly after?: TaskListPosition;
+}
+
+/** A page of tasks, newest first. */
+export interface TaskListPage {
+  readonly tasks: readonly Task[];
+  /** Where the next page starts; absent on the last page. */
+  readonly next?: TaskListPosition;
 }

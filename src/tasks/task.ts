@@ -1,9 +1,13 @@
-/** A task's life: queued → running → succeeded | failed, never backwards. */
-export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+/**
+ * A task's life: queued → running → succeeded | failed, never backwards; a task not yet ended
+ * may also be cancelled (from queued or running).
+ */
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Terminal statuses: a task in one of them never changes again. */
-export const isTerminal = (s: TaskStatus): boolean => s === 'succeeded' || s === 'failed';
+export const isTerminal = (s: TaskStatus): boolean =>
+  s === 'succeeded' || s === 'failed' || s === 'cancelled';
 
 /** Where a task came from. */
 export type TaskSource = 'wecom' | 'ws' | 'http' | 'chain';

@@ -7,7 +7,12 @@ import { submitTask, type SubmitPorts, taskTypesOf } from './submit';
 import { isTerminal, type Task } from './task';
 import type { TaskMessage } from './task-queue';
 import type { TaskStore } from './task-store';
-import { PermanentTaskError, type ResolvedServer, type TaskRunContext } from './types/task-type';
+import {
+  PermanentTaskError,
+  type ResolvedServer,
+  TaskCancelledError,
+  type TaskRunContext,
+} from './types/task-type';
 import { type ChatPorts, notifyChat } from './chat-notify';
 import { publishTaskUpdate, type TaskUpdatePorts } from './updates';
 
@@ -53,7 +58,7 @@ export interface Delivery {
 }
 
 /** What handling a message did (for logs, metrics and tests). */
-export type WorkOutcome = 'succeeded' | 'failed' | 'skipped' | 'notified';
+export type WorkOutcome = 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'notified';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 
@@ -93,11 +98,16 @@ export async function handleWork(
 
   // The types this worker submits are the ones it runs: one registry for both.
   const spec = taskTypesOf(ports.submit).get(running.taskType);
+  const run = runContext(ports, running, delivery.signal, await ports.servers());
   let result: unknown;
   try {
-    const context = runContext(ports, running, delivery.signal, await ports.servers());
-    result = await spec.run(running.args as Record<string, unknown>, context);
+    result = await spec.run(running.args as Record<string, unknown>, run.context);
   } catch (e) {
+    if (run.cancelled()) {
+      // Cancelled while it ran: the cancel told everyone; this run ends here, not retried.
+      ports.log.info('task run stopped: cancelled', { taskId: running.taskId });
+      return 'cancelled';
+    }
     const permanent = e instanceof PermanentTaskError || isAppError(e);
     const lastTry = delivery.receiveCount >= delivery.maxReceiveCount;
     ports.log.warn('task run failed', {
@@ -113,11 +123,22 @@ export async function handleWork(
     await finish(ports, running.taskId, { to: 'failed', error: reason });
     return 'failed';
   }
-  await finish(ports, running.taskId, {
+  if (run.cancelled()) return 'cancelled';
+  // Conditional like every change: a task cancelled meanwhile keeps `cancelled`, its result is
+  // dropped, and a follow-up it queued in the moment before is cancelled with it.
+  const done = await finish(ports, running.taskId, {
     to: 'succeeded',
     result: await storeLargeResult(ports, running, result),
   });
-  return 'succeeded';
+  if (done) return 'succeeded';
+  const now = await ports.tasks.get(running.taskId);
+  if (now?.status !== 'cancelled') return 'skipped';
+  for (const childId of run.chained) {
+    const child = await ports.tasks.transition(childId, { to: 'cancelled' });
+    if (child) await announce(ports, child);
+  }
+  ports.log.info('task result dropped: cancelled', { taskId: running.taskId });
+  return 'cancelled';
 }
 
 /**
@@ -189,31 +210,53 @@ async function storeLargeResult(ports: WorkerPorts, task: Task, result: unknown)
   };
 }
 
+/** A run's context, and what the worker learns of the run through it. */
+interface Run {
+  readonly context: TaskRunContext;
+  /** True once a conditional write found the task no longer running (it was cancelled). */
+  readonly cancelled: () => boolean;
+  /** The follow-up tasks the run queued. */
+  readonly chained: readonly string[];
+}
+
 function runContext(
   ports: WorkerPorts,
   task: Task,
   signal: AbortSignal,
   servers: Readonly<Record<string, ResolvedServer>>,
-): TaskRunContext {
+): Run {
   let lastProgressAt = 0;
-  return {
+  // Aborted when the task turns out cancelled: the download's fetch stops reading at once.
+  const stop = new AbortController();
+  const chained: string[] = [];
+  const stopped = (): never => {
+    const error = new TaskCancelledError(task.taskId);
+    stop.abort(error);
+    throw error;
+  };
+  const context: TaskRunContext = {
     task,
     artifacts: ports.artifacts,
     servers,
     fetch: ports.fetch,
     log: ports.log,
-    signal,
+    signal: AbortSignal.any([signal, stop.signal]),
     async progress(fraction: number) {
+      if (stop.signal.aborted) stopped();
       const now = ports.clock.now().getTime();
       if (now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
       lastProgressAt = now;
+      // Conditional on `running`: the write that tells a cancel, with no read of its own.
       const updated = await ports.tasks.setProgress(
         task.taskId,
         Math.max(0, Math.min(1, fraction)),
       );
-      if (updated) await announce(ports, updated);
+      if (!updated) stopped();
+      else await announce(ports, updated);
     },
     async chain(taskType: string, args: Record<string, unknown>) {
+      // A cancelled task queues nothing more (one conditional write per chain, not a read).
+      if (stop.signal.aborted || !(await ports.tasks.stillRunning(task.taskId))) stopped();
       const { task: child } = await submitTask(ports.submit, {
         taskType,
         args,
@@ -223,7 +266,9 @@ function runContext(
         // A re-run of the parent queues the same child, not a second one.
         dedupeKey: `${task.taskId}:${taskType}`,
       });
+      chained.push(child.taskId);
       return child.taskId;
     },
   };
+  return { context, cancelled: () => stop.signal.aborted, chained };
 }

@@ -56,7 +56,7 @@ function resultLines(task: Task, types: TaskTypeLookup | undefined): readonly st
  * arguments (`chatSummary`) and its result (`chatResult`), or the result's plain fields.
  */
 export function chatMessageFor(task: Task, types?: TaskTypeLookup): string {
-  const icon = task.status === 'succeeded' ? '✅' : '❌';
+  const icon = task.status === 'succeeded' ? '✅' : task.status === 'cancelled' ? '⏹️' : '❌';
   const lines = [`${icon} **${task.taskType}** ${task.status} · \`${task.taskId}\``];
   const summary = chatSummaryOf(task, types);
   if (summary) lines.push(`> ${task.taskType} ${summary}`);

@@ -19,5 +19,13 @@ export const chatText = {
     return lines.join('\n');
   },
   unknownTask: (taskId: string) => `找不到任务 no such task: ${taskId}`,
+  /** The answer to `cancel` that ended the task. */
+  cancelled: (task: Task) => `已取消 cancelled: ${task.taskId} ${task.taskType}`,
+  /** The answer to `cancel` of a task that had already ended: nothing changed. */
+  alreadyEnded: (task: Task) =>
+    `任务已结束 already ended: ${task.taskId} ${task.taskType}: ${task.status} (未更改 nothing changed)`,
+  /** The answer to `cancel` of someone else's task. */
+  notYourTask: (taskId: string) =>
+    `无权取消 not allowed: only the person who asked for ${taskId} may cancel it.`,
   unknownWord: (word: string, help: string) => `未知命令 unknown command "${word}".\n${help}`,
 };

@@ -1,6 +1,6 @@
 /**
  * Chat text → Taskwire command (docs/protocol.md, "Commands"): the first word names a task type
- * of the registry or one of the chat's own commands (`status`, `help`), case-insensitively and
+ * of the registry or one of the chat's own commands (`status`, `cancel`, `help`), case-insensitively and
  * through aliases such as 下载 → download; the rest are its arguments, read by the task type's
  * own grammar.
  *
@@ -13,22 +13,28 @@ import { TASK_REGISTRY, type TaskRegistry } from '../tasks/registry';
 import { type TaskTypeSpec, withUsage } from '../tasks/types/task-type';
 
 /** The chat's own commands: not task types, so the registry has no say in them. */
-export type FixedCommandWord = 'status' | 'help';
+export type FixedCommandWord = 'status' | 'cancel' | 'help';
 
 /** Usage lines of the fixed commands. */
 export const FIXED_USAGE: Readonly<Record<FixedCommandWord, string>> = {
   status: 'status <taskId>',
+  cancel: 'cancel <taskId>',
   help: 'help',
 };
 
 /** The help line of each fixed command (after its usage line). */
 const FIXED_SUMMARY: Readonly<Record<FixedCommandWord, string>> = {
   status: '查询任务 / task status',
+  cancel: '取消任务 / cancel a task you asked for',
   help: '帮助 / this help',
 };
 
 /** Default aliases of the fixed commands. */
-const FIXED_ALIASES: Readonly<Record<string, FixedCommandWord>> = { 状态: 'status', 帮助: 'help' };
+const FIXED_ALIASES: Readonly<Record<string, FixedCommandWord>> = {
+  状态: 'status',
+  取消: 'cancel',
+  帮助: 'help',
+};
 
 const isFixedWord = (word: string): word is FixedCommandWord => Object.hasOwn(FIXED_USAGE, word);
 
@@ -56,7 +62,7 @@ export interface CommandOptions {
   /** The server used when a download names none. */
   defaultServer: string;
   /**
-   * Alias word → command word (a task type's name, `status` or `help`). Replaces the default
+   * Alias word → command word (a task type's name, `status`, `cancel` or `help`). Replaces the default
    * aliases (of `types`) when given (pass `{ ...DEFAULT_ALIASES, 取: 'download' }` to extend).
    * Aliases to unknown words are ignored.
    */
@@ -74,6 +80,7 @@ export type Command =
       args: Record<string, unknown>;
     }
   | { kind: 'status'; taskId: string }
+  | { kind: 'cancel'; taskId: string }
   | {
       kind: 'help';
       /** `unknown`: the first word is no command (see `word`); `empty`: nothing was typed. */
@@ -171,6 +178,13 @@ export function parseCommand(text: string, options: CommandOptions): Command {
         return usageError(FIXED_USAGE.status, 'status 需要一个任务 ID / takes one task id.');
       }
       return { kind: 'status', taskId };
+    }
+    case 'cancel': {
+      const taskId = args[0]?.normalize('NFKC');
+      if (args.length !== 1 || taskId === undefined || !TASK_ID_RE.test(taskId)) {
+        return usageError(FIXED_USAGE.cancel, 'cancel 需要一个任务 ID / takes one task id.');
+      }
+      return { kind: 'cancel', taskId };
     }
     case 'help':
       return { kind: 'help' };

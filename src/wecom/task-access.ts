@@ -25,3 +25,13 @@ export function mayViewTask(task: Task, asker: ChatAsker): boolean {
   if (wecom?.chatId !== undefined && wecom.chatId === asker.chatId) return true;
   return userId !== undefined && userId === asker.userId;
 }
+
+/**
+ * Whether a chat user may cancel a task (the `cancel` command): only its requester, the WeCom
+ * sender who asked for it or the Taskwire user of the sender's id. Unlike `status`, the rest of
+ * a group chat may not: seeing a task is not stopping someone else's work.
+ */
+export function mayCancelTask(task: Task, asker: ChatAsker): boolean {
+  const { wecom, userId } = task.requester;
+  return wecom?.userId === asker.userId || (userId !== undefined && userId === asker.userId);
+}

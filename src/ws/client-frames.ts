@@ -2,6 +2,7 @@ import * as z from '../validation/zod';
 import { AppError } from '../errors/app-error';
 import { clientTypeSchema, groupSchema, MAX_GROUPS_PER_CONNECTION } from '../names/names';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../push/json-depth';
+import { TASK_ID_PATTERN } from '../tasks/task-id';
 
 /**
  * Largest client frame we accept. API Gateway itself caps a frame at 32 KB and a message at
@@ -42,12 +43,19 @@ const submitFrame = z.strictObject({
   requestId,
 });
 
+const cancelFrame = z.strictObject({
+  action: z.literal('cancel'),
+  taskId: z.string().check(z.regex(TASK_ID_PATTERN, 'not a task id')),
+  requestId,
+});
+
 export const schemas = {
   register: registerFrame,
   join: joinFrame,
   leave: leaveFrame,
   ping: pingFrame,
   submit: submitFrame,
+  cancel: cancelFrame,
 } as const;
 
 /** The actions a client may send. */

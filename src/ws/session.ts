@@ -18,6 +18,7 @@ import {
 import type { StreamLog, StreamPosition } from '../streams/stream-log';
 import type { ClientFrame } from './client-frames';
 import { submitFromConnection, type WsSubmitPorts } from './submit';
+import { cancelTask } from '../tasks/cancel';
 
 /**
  * Client types that receive other users' task updates or run work: the observer of every
@@ -211,6 +212,21 @@ async function applyFrame(
       if (!ports.submit) throw new AppError('unknown_action', 'this endpoint does not take tasks');
       const conn = await connectionOf(store, connectionId);
       return submitFromConnection({ ...ports.submit, frames }, conn, frame);
+    }
+    case 'cancel': {
+      if (!ports.submit) throw new AppError('unknown_action', 'this endpoint does not take tasks');
+      const conn = await connectionOf(store, connectionId);
+      // The task's requester, or an admin (as `POST /tasks/{taskId}/cancel`).
+      const { task, changed } = await cancelTask(ports.submit.submit, frame.taskId, {
+        mayCancel: (t) => t.requester.userId === conn.userId || hasRole(conn, 'admin'),
+        refusal: 'only the user who asked for the task, or an admin, may cancel it',
+      });
+      return frames.make('task.cancelled', {
+        taskId: task.taskId,
+        status: task.status,
+        changed,
+        ...withRequestId(frame.requestId),
+      });
     }
     case 'leave': {
       await store.leave(connectionId, frame.group);

@@ -1,4 +1,5 @@
 import { synthTaskwire, type SynthesizedTaskwire } from './support/taskwire-template';
+import { describeConsole } from './suites/console';
 import { describeFunctions } from './suites/functions';
 import { describeHttpApi } from './suites/http-api';
 import { describeNag } from './suites/nag';
@@ -34,3 +35,4 @@ describeTaskQueues(get);
 describeFunctions(get);
 describeReaper(get);
 describeSweeper(get);
+describeConsole(get);

@@ -2,6 +2,7 @@ import { createApiHandler } from '../../lambdas/http/api';
 import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/http/routes';
 import type { HttpResult } from '../../lambdas/edge/http';
 import { createWecomCallbackHandler } from '../../lambdas/http/wecom-callback';
+import { createConsoleHandler } from '../../lambdas/http/console';
 import { wecomKeysOf } from '../../lambdas/config/wecom-config';
 import { DEV_WECOM } from '../../local/wecom-dev';
 import { buildAsyncApi } from '../../scripts/specs/asyncapi';
@@ -40,6 +41,7 @@ interface Request {
   readonly pathParameters?: Record<string, string>;
   readonly headers?: Record<string, string>;
   readonly rawQueryString?: string;
+  readonly queryStringParameters?: Record<string, string>;
   readonly body?: string;
 }
 
@@ -54,6 +56,7 @@ const httpEvent = (r: Request) => ({
     ...r.headers,
   },
   ...(r.pathParameters ? { pathParameters: r.pathParameters } : {}),
+  ...(r.queryStringParameters ? { queryStringParameters: r.queryStringParameters } : {}),
   ...(r.body === undefined ? {} : { body: r.body }),
   isBase64Encoded: false,
 });
@@ -151,6 +154,8 @@ describe('HTTP answers match the OpenAPI document', () => {
       200,
     );
     await call({ routeKey: 'GET /stats', token }, 200);
+    const online = await call({ routeKey: 'GET /presence', token }, 200);
+    expect(JSON.parse(online.body)).toMatchObject({ users: [{ userId: 'alice' }] });
     const submitted = await call(
       {
         routeKey: 'POST /tasks',
@@ -162,6 +167,37 @@ describe('HTTP answers match the OpenAPI document', () => {
     );
     const taskId = body(submitted).taskId ?? '';
     await call({ routeKey: 'GET /tasks/{taskId}', token, pathParameters: { taskId } }, 200);
+    const cancel = { routeKey: 'POST /tasks/{taskId}/cancel', token, pathParameters: { taskId } };
+    expect(JSON.parse((await call(cancel, 200)).body)).toEqual({
+      taskId,
+      status: 'cancelled',
+      changed: true,
+    });
+    expect(JSON.parse((await call(cancel, 200)).body)).toMatchObject({ changed: false });
+    // Two more of alice's, then pages of 2: a cursor on the first page, none on the last.
+    for (const word of ['a', 'b']) {
+      await call(
+        {
+          routeKey: 'POST /tasks',
+          token,
+          body: JSON.stringify({ taskType: 'logic', args: [word], userId: 'alice' }),
+        },
+        202,
+      );
+    }
+    const list = { routeKey: 'GET /tasks', token };
+    const first = await call(
+      { ...list, queryStringParameters: { userId: 'alice', limit: '2' } },
+      200,
+    );
+    const cursor = String(JSON.parse(first.body).cursor);
+    const last = await call(
+      { ...list, queryStringParameters: { userId: 'alice', limit: '2', cursor } },
+      200,
+    );
+    expect(JSON.parse(last.body).tasks).toHaveLength(1);
+    expect(JSON.parse(last.body).cursor).toBeUndefined();
+    await call({ ...list, queryStringParameters: { status: 'cancelled' } }, 200);
   });
 
   it('for each error a route documents', async () => {
@@ -178,6 +214,15 @@ describe('HTTP answers match the OpenAPI document', () => {
     await call({ routeKey: 'GET /tasks/{taskId}', token, pathParameters: { taskId: 'x' } }, 400);
     const unknownTask = { taskId: 't_aaaaaaaaaaaaaaaaaaaa' };
     await call({ routeKey: 'GET /tasks/{taskId}', token, pathParameters: unknownTask }, 404);
+    const cancel = 'POST /tasks/{taskId}/cancel';
+    await call({ routeKey: cancel, token, pathParameters: unknownTask }, 404);
+    await call({ routeKey: cancel, token, pathParameters: { taskId: 'x' } }, 400);
+    await call({ routeKey: cancel, token: client, pathParameters: unknownTask }, 403);
+    await call({ routeKey: 'GET /tasks', token, queryStringParameters: { limit: '2' } }, 400);
+    await call(
+      { routeKey: 'GET /tasks', token, queryStringParameters: { userId: 'a', cursor: 'zz' } },
+      400,
+    );
     const tooLarge = JSON.stringify({ data: 'x'.repeat(5 * 1024 * 1024) });
     await call({ routeKey: 'POST /broadcast', token, body: tooLarge }, 413);
 
@@ -297,6 +342,25 @@ describe('WeCom answers match the OpenAPI document', () => {
       { routeKey: 'POST /wecom/callback', rawQueryString: signed(xml), body: 'x'.repeat(70_000) },
       413,
     );
+  });
+});
+
+describe('console answers match the OpenAPI document', () => {
+  const handler = createConsoleHandler(() => ({ wsUrl: 'wss://ws.example.com/prod' }));
+  const call = async (routeKey: string, rawPath: string, status: number) => {
+    called.add(routeKey);
+    const result = await handler({ ...httpEvent({ routeKey }), rawPath });
+    expect([rawPath, result.statusCode]).toEqual([rawPath, status]);
+    expectDocumentedAnswer(openapi, routeKey, result);
+    return result;
+  };
+
+  it('for the page, its files, the redirect and an unknown file', async () => {
+    await call('GET /console', '/console', 308);
+    for (const file of ['', 'index.html', 'app.js', 'console.css', 'config.json']) {
+      await call('GET /console/{proxy+}', `/console/${file}`, 200);
+    }
+    await call('GET /console/{proxy+}', '/console/nope.txt', 404);
   });
 });
 

@@ -81,6 +81,23 @@ describe('server frames match the AsyncAPI document', () => {
     for (const { frame } of poster.frames) expectDocumented(frame);
   });
 
+  it('for the reply to cancel, whether it changed the task or not', async () => {
+    // Prepare: alice's task, accepted straight to the connection
+    const { send, poster } = setup();
+    await send({ action: 'submit', taskType: 'logic', args: ['x'], requestId: 's2' });
+    const taskId = String(poster.frames[0]?.frame.taskId);
+
+    // Act
+    const first = await send({ action: 'cancel', taskId, requestId: 'c1' });
+    const again = await send({ action: 'cancel', taskId });
+
+    // Assess
+    expect(first).toMatchObject({ type: 'task.cancelled', status: 'cancelled', changed: true });
+    expect(again).toMatchObject({ type: 'task.cancelled', status: 'cancelled', changed: false });
+    expectDocumented(first);
+    expectDocumented(again);
+  });
+
   it('for stream frames: tips on register and join, replayed frames, resumed', async () => {
     // Prepare: a stream log with two frames in alice's stream
     const streams = new MemoryStreamLog({
@@ -154,6 +171,7 @@ describe('server frames match the AsyncAPI document', () => {
       { ...base, status: 'running', progress: 0.5 },
       { ...base, status: 'succeeded', progress: 1, result: { lines: 3 } },
       { ...base, status: 'failed', error: 'HTTP 404', parentTaskId: 't_bbbbbbbbbbbbbbbbbbbb' },
+      { ...base, status: 'cancelled', progress: 0.3 },
     ] satisfies Task[]) {
       expectDocumented(taskUpdateFrame(frames, task));
     }

@@ -1,5 +1,11 @@
 import { isTerminal, TASK_STATUSES, type Task, type TaskStatus } from '../../src/tasks/task';
-import type { CreateResult, TaskChange, TaskStore } from '../../src/tasks/task-store';
+import type {
+  CreateResult,
+  TaskChange,
+  TaskListPage,
+  TaskListQuery,
+  TaskStore,
+} from '../../src/tasks/task-store';
 
 /** An in-memory TaskStore with the same forward-only rules as the DynamoDB one. */
 export class MemoryTaskStore implements TaskStore {
@@ -54,6 +60,38 @@ export class MemoryTaskStore implements TaskStore {
     const next = { ...task, progress };
     this.all.set(taskId, next);
     return next;
+  }
+
+  public async stillRunning(taskId: string) {
+    const task = this.all.get(taskId);
+    if (!task || task.status !== 'running') return false;
+    this.all.set(taskId, { ...task, updatedAt: new Date().toISOString() });
+    return true;
+  }
+
+  public async list(query: TaskListQuery): Promise<TaskListPage> {
+    const newestFirst = [...this.all.values()]
+      .filter((t) => query.userId === undefined || t.requester.userId === query.userId)
+      .filter((t) => query.status === undefined || t.status === query.status)
+      .sort((a, b) =>
+        a.createdAt === b.createdAt
+          ? b.taskId.localeCompare(a.taskId)
+          : b.createdAt.localeCompare(a.createdAt),
+      );
+    const after = query.after;
+    const start = after
+      ? newestFirst.findIndex(
+          (t) =>
+            t.createdAt < after.createdAt ||
+            (t.createdAt === after.createdAt && t.taskId < after.taskId),
+        )
+      : 0;
+    const rest = start < 0 ? [] : newestFirst.slice(start);
+    const tasks = rest.slice(0, query.limit);
+    const last = tasks.at(-1);
+    return rest.length > query.limit && last
+      ? { tasks, next: { taskId: last.taskId, createdAt: last.createdAt } }
+      : { tasks };
   }
 
   public async countByStatus() {

@@ -26,12 +26,15 @@ const complete: ApiRouteHandlers = {
   'POST /groups/{group}/messages': run,
   'POST /broadcast': run,
   'GET /users/{userId}/presence': run,
+  'GET /presence': run,
   'GET /stats': run,
   'GET /deliveries/{deliveryId}': run,
   'GET /scheduled/{scheduledId}': run,
   'DELETE /scheduled/{scheduledId}': run,
   'POST /tasks': run,
   'GET /tasks/{taskId}': run,
+  'POST /tasks/{taskId}/cancel': run,
+  'GET /tasks': run,
 };
 
 /** Type-level cases only: compiled by tsc, never called. */

@@ -1,7 +1,9 @@
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, queryPages, updateIfAllowed } from './document';
@@ -14,7 +16,14 @@ import {
   RUNNING_DEADLINE_MS,
 } from '../../tasks/reaper';
 import { isTerminal, TASK_STATUSES, type Task, type TaskStatus } from '../../tasks/task';
-import type { CreateResult, TaskChange, TaskStore } from '../../tasks/task-store';
+import type {
+  CreateResult,
+  TaskChange,
+  TaskListPage,
+  TaskListPosition,
+  TaskListQuery,
+  TaskStore,
+} from '../../tasks/task-store';
 
 /** The statuses a task may move to each status from: forwards only. */
 const ALLOWED_FROM: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
@@ -22,6 +31,7 @@ const ALLOWED_FROM: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   running: ['queued', 'running'],
   succeeded: ['queued', 'running'],
   failed: ['queued', 'running'],
+  cancelled: ['queued', 'running'],
 };
 
 /** Options of {@link DynamoTaskStore}. */
@@ -40,13 +50,21 @@ export interface DynamoTaskStoreOptions {
 
 /** The reaper's index: open tasks by status and deadline (src/tasks/schema.ts). */
 const OPEN_INDEX = 'openByDeadline';
+/** Tasks by status, newest last (keys and expiry only). */
+const STATUS_INDEX = 'byStatus';
+/** A user's tasks, newest last, with every task attribute (sparse: `ownerUserId`). */
+const USER_INDEX = 'listByUser';
+/** Round trips one listing makes at most; a page cut short there still carries its cursor. */
+const MAX_LIST_QUERIES = 10;
+/** Items a filtered Query evaluates per round trip. */
+const FILTERED_PAGE = 100;
 
 /**
  * Attributes kept on the item for the store's own bookkeeping, not part of {@link Task}: the
  * enqueue claim, and the reaper's deadline (present only while the task is open, which is what
  * makes its index sparse) and re-queue count.
  */
-const INTERNAL = ['enqueueClaimAt', 'deadlineAt', 'reaps'] as const;
+const INTERNAL = ['enqueueClaimAt', 'deadlineAt', 'reaps', 'ownerUserId'] as const;
 
 function toTask(item: Record<string, unknown>): Task {
   const copy = { ...item };
@@ -87,6 +105,8 @@ export class DynamoTaskStore implements TaskStore, ReaperStore {
           Item: {
             ...task,
             enqueueClaimAt: this.clock.now().getTime(),
+            // listByUser keys on a top-level copy of the requester's user id.
+            ...(task.requester.userId !== undefined ? { ownerUserId: task.requester.userId } : {}),
             ...(isTerminal(task.status) ? {} : { deadlineAt: this.after(this.queuedDeadlineMs) }),
           },
           ConditionExpression: 'attribute_not_exists(taskId)',
@@ -182,6 +202,114 @@ export class DynamoTaskStore implements TaskStore, ReaperStore {
       },
     });
     return item ? toTask(item) : undefined;
+  }
+
+  public async stillRunning(taskId: string): Promise<boolean> {
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: 'SET updatedAt = :now',
+      ConditionExpression: '#s = :running',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':now': this.clock.now().toISOString(), ':running': 'running' },
+    });
+    return item !== undefined;
+  }
+
+  /**
+   * Queries listByUser (a user; a status is then a filter) or byStatus (a status alone; the
+   * records are then read with one BatchGetItem per page), newest first, skipping expired
+   * records. A page stops at `limit` tasks or after {@link MAX_LIST_QUERIES} round trips.
+   */
+  public async list(query: TaskListQuery): Promise<TaskListPage> {
+    const byUser = query.userId !== undefined;
+    if (!byUser && query.status === undefined) throw new Error('list needs a userId or a status');
+    const partition = byUser
+      ? { name: 'ownerUserId', value: query.userId }
+      : { name: 'status', value: query.status };
+    const filtered = byUser && query.status !== undefined;
+    const names: Record<string, string> = { '#pk': partition.name };
+    const values: Record<string, unknown> = {
+      ':pk': partition.value,
+      ':now': Math.floor(this.clock.now().getTime() / 1000),
+    };
+    if (filtered) {
+      names['#s'] = 'status';
+      values[':s'] = query.status;
+    }
+    const keyOf = (p: TaskListPosition) => ({
+      taskId: p.taskId,
+      createdAt: p.createdAt,
+      [partition.name]: partition.value,
+    });
+    const positionOf = (item: Record<string, unknown>): TaskListPosition => ({
+      taskId: String(item.taskId),
+      createdAt: String(item.createdAt),
+    });
+
+    const found: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined = query.after && keyOf(query.after);
+    let next: TaskListPosition | undefined;
+    for (let round = 0; round < MAX_LIST_QUERIES; round++) {
+      const remaining = query.limit - found.length;
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: byUser ? USER_INDEX : STATUS_INDEX,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: `expiresAt > :now${filtered ? ' AND #s = :s' : ''}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          // A filter drops items after the Limit counted them: read more than needed, and
+          // resume after the last item taken rather than after the page.
+          Limit: filtered ? FILTERED_PAGE : remaining,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      const items = out.Items ?? [];
+      const taken = items.slice(0, remaining);
+      found.push(...taken);
+      const last = taken.at(-1);
+      if (taken.length < items.length && last) {
+        next = positionOf(last);
+        break;
+      }
+      if (!out.LastEvaluatedKey) {
+        next = undefined;
+        break;
+      }
+      next = positionOf(out.LastEvaluatedKey);
+      if (found.length >= query.limit) break;
+      startKey = out.LastEvaluatedKey;
+    }
+    const tasks = byUser ? found.map(toTask) : await this.readAll(found, query.status);
+    return { tasks, ...(next ? { next } : {}) };
+  }
+
+  /**
+   * The records of index entries, in their order. A task that changed status since its entry
+   * was indexed is left out: it is listed under its new status.
+   */
+  private async readAll(
+    entries: readonly Record<string, unknown>[],
+    status: TaskStatus | undefined,
+  ): Promise<Task[]> {
+    if (entries.length === 0) return [];
+    const byId = new Map<string, Record<string, unknown>>();
+    let keys: Record<string, unknown>[] = entries.map((e) => ({ taskId: e.taskId }));
+    for (let tries = 0; keys.length > 0 && tries < 5; tries++) {
+      const out = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys } } }),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) byId.set(String(item.taskId), item);
+      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    if (keys.length > 0) throw new Error(`could not read ${keys.length} listed tasks`);
+    return entries.flatMap((e) => {
+      const item = byId.get(String(e.taskId));
+      return item && (status === undefined || item.status === status) ? [toTask(item)] : [];
+    });
   }
 
   public async countByStatus(): Promise<Record<TaskStatus, number>> {

@@ -1,4 +1,9 @@
-import { PermanentTaskError, type ResolvedServer, type TaskRunContext } from './task-type';
+import {
+  PermanentTaskError,
+  type ResolvedServer,
+  TaskCancelledError,
+  type TaskRunContext,
+} from './task-type';
 
 /** Redirects followed at most; every hop must stay on the server's own origin. */
 export const MAX_REDIRECTS = 3;
@@ -148,10 +153,12 @@ async function readCapped(
       const fraction = Math.min(1, received / declared);
       if (fraction * PROGRESS_STEPS >= nextStep) {
         nextStep = Math.floor(fraction * PROGRESS_STEPS) + 1;
-        // Progress is advisory: a failed report must not fail the download.
-        await ctx
-          .progress(fraction, `${received} of ${declared} bytes`)
-          .catch((e: unknown) => ctx.log.warn('progress report failed', { error: String(e) }));
+        // Progress is advisory: a failed report must not fail the download. But a report
+        // refused because the task was cancelled stops the reading (the fetch is aborted too).
+        await ctx.progress(fraction, `${received} of ${declared} bytes`).catch((e: unknown) => {
+          if (e instanceof TaskCancelledError) throw e;
+          ctx.log.warn('progress report failed', { error: String(e) });
+        });
       }
     }
   }
@@ -186,7 +193,13 @@ export async function fetchDataset(
     const contentType = response.headers.get('content-type')?.slice(0, 128);
     return { body, url: url.href, ...(contentType ? { contentType } : {}) };
   } catch (e) {
-    if (e instanceof PermanentTaskError || e instanceof RetryableHttpError) throw e;
+    if (
+      e instanceof PermanentTaskError ||
+      e instanceof RetryableHttpError ||
+      e instanceof TaskCancelledError
+    ) {
+      throw e;
+    }
     if (timeout.aborted) throw new Error(`timed out after ${server.timeoutMs} ms`, { cause: e });
     if (ctx.signal.aborted) throw new Error('aborted: the worker is stopping', { cause: e });
     throw new Error(`fetching ${start.origin}${start.pathname} failed: ${describe(e)}`, {

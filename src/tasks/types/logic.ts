@@ -129,6 +129,8 @@ export const logicType: TaskTypeSpec<LogicArgs, LogicReport> = {
     if (args.artifact) {
       assertParentsArtifact(ctx.task, args.artifact);
       const bytes = await readVerified(ctx, args.artifact);
+      // A step: the progress write stops the run here if the task was cancelled meanwhile.
+      await ctx.progress(0.5, 'file read');
       return analyseFile(bytes, { name: args.artifact.name, ...(boxId ? { boxId } : {}) });
     }
     return analyseWords(args.args ?? [], boxId);

@@ -25,18 +25,38 @@ export interface ResolvedServer {
 /** What a running task may use. */
 export interface TaskRunContext {
   readonly task: Task;
-  /** Reports progress (0..1) to the task's audience; cheap to call, rate-limited inside. */
+  /**
+   * Reports progress (0..1) to the task's audience; cheap to call, rate-limited inside. The
+   * write is conditional on the task still running: when it has ended (cancelled), this aborts
+   * `signal` and throws {@link TaskCancelledError}, so calling it at each step is how a task
+   * stops.
+   */
   progress(fraction: number, note?: string): Promise<void>;
   readonly artifacts: ArtifactStore;
   /** The configured download servers by name. */
   readonly servers: Readonly<Record<string, ResolvedServer>>;
-  /** Queues a follow-up task (the download → logic chain); returns its id. */
+  /**
+   * Queues a follow-up task (the download → logic chain); returns its id.
+   * @throws TaskCancelledError when the task has ended meanwhile (nothing is queued).
+   */
   chain(taskType: string, args: Record<string, unknown>): Promise<string>;
   /** `fetch`, injectable for tests. */
   readonly fetch: typeof fetch;
   readonly log: Log;
-  /** Aborted when the worker is about to time out. */
+  /** Aborted when the worker is about to time out, or when the task was cancelled. */
   readonly signal: AbortSignal;
+}
+
+/**
+ * The task ended (it was cancelled) while it ran: the run stops and its result is dropped; the
+ * worker neither retries nor finishes it. Thrown by `progress` and `chain`; a task type lets it
+ * through.
+ */
+export class TaskCancelledError extends Error {
+  public constructor(taskId: string) {
+    super(`task ${taskId} is no longer running (cancelled)`);
+    this.name = 'TaskCancelledError';
+  }
 }
 
 /**

@@ -150,6 +150,43 @@ export function describeTables(getTaskwire: GetTaskwire): void {
     expect(properties.GlobalSecondaryIndexes).toBeUndefined();
   });
 
+  it('lists a user’s tasks from the listByUser index: ownerUserId and createdAt, every task field projected', () => {
+    // Prepare: the literal names, not the schema object, so a schema edit shows up here.
+    const table = resourceById(get().template, logicalIdOf(get().stack.tasks.table));
+    // Act
+    const indexes = (table.Properties?.GlobalSecondaryIndexes ?? []) as GsiJson[];
+    const gsi = indexes.find((candidate) => candidate.IndexName === 'listByUser');
+    // Assess
+    expect(gsi?.KeySchema).toEqual([
+      { AttributeName: 'ownerUserId', KeyType: 'HASH' },
+      { AttributeName: 'createdAt', KeyType: 'RANGE' },
+    ]);
+    expect(gsi?.Projection.ProjectionType).toBe('INCLUDE');
+    expect([...(gsi?.Projection.NonKeyAttributes ?? [])].sort()).toEqual(
+      [
+        'args',
+        'enqueuedAt',
+        'error',
+        'expiresAt',
+        'parentTaskId',
+        'progress',
+        'requester',
+        'result',
+        'source',
+        'status',
+        'taskType',
+        'updatedAt',
+      ].sort(),
+    );
+    expect(table.Properties?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([{ AttributeName: 'ownerUserId', AttributeType: 'S' }]),
+    );
+    // The bookkeeping attributes stay out of the listing.
+    for (const internal of ['enqueueClaimAt', 'deadlineAt', 'reaps']) {
+      expect(gsi?.Projection.NonKeyAttributes).not.toContain(internal);
+    }
+  });
+
   it('outputs the connections table name', () => {
     // Prepare
     const table = get().stack.connections.table;

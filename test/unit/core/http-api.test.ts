@@ -616,7 +616,7 @@ describe('HTTP API: presence and stats', () => {
     expect(result.statusCode).toBe(200);
     expect(bodyOf(result)).toEqual({
       connections: { viewer: 1, unregistered: 1 },
-      tasks: { queued: 0, running: 0, succeeded: 0, failed: 0 },
+      tasks: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
     });
   });
 });

@@ -256,31 +256,34 @@ describe('parseCommand and helpText with a registry of other task types', () => 
       分析: 'logic',
       回声: 'echo',
       状态: 'status',
+      取消: 'cancel',
       帮助: 'help',
     });
     expect(DEFAULT_ALIASES).toEqual({
       下载: 'download',
       分析: 'logic',
       状态: 'status',
+      取消: 'cancel',
       帮助: 'help',
     });
   });
 
-  it('lists every type with its usage line and summary, then status and help', () => {
+  it('lists every type with its usage line and summary, then status, cancel and help', () => {
     // Act
     const lines = helpText(withEcho).split('\n');
 
     // Assess
-    expect(lines.slice(0, 6)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       'Taskwire 命令 / commands:',
       '• download [boxId] <dsNumber> [server] — 下载并分析 / fetch a dataset from a configured server, then analyse it',
       '• logic <args…> — 分析 / analyse a stored file or the given words',
       '• echo <words…> — 回声 / say the words back',
       '• status <taskId> — 查询任务 / task status',
+      '• cancel <taskId> — 取消任务 / cancel a task you asked for',
       '• help — 帮助 / this help',
     ]);
     expect(lines).toContain(
-      '别名 aliases: 下载=download, 分析=logic, 回声=echo, 状态=status, 帮助=help',
+      '别名 aliases: 下载=download, 分析=logic, 回声=echo, 状态=status, 取消=cancel, 帮助=help',
     );
   });
 });

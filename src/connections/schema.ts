@@ -79,3 +79,10 @@ export const STALE_AFTER_SECONDS = IDLE_TIMEOUT_SECONDS + LAST_SEEN_REFRESH_SECO
  */
 export const staleAtKey = (epochSeconds: number): string =>
   String(Math.max(0, Math.floor(epochSeconds))).padStart(10, '0');
+
+/**
+ * How long a connection may be in its `$connect` (API Gateway's 29-second integration timeout,
+ * rounded up). A post to it answers 410 until `$connect` has returned, so a 410 for a record
+ * younger than this does not mean the connection is gone.
+ */
+export const CONNECT_GRACE_SECONDS = 30;

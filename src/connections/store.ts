@@ -36,8 +36,16 @@ export interface ConnectionStore {
   join(connectionId: string, group: string): Promise<Connection>;
   /** Removes the connection from a group (a no-op when it was not a member). */
   leave(connectionId: string, group: string): Promise<Connection>;
-  /** Deletes every record of the connection; returns how many items went. */
-  remove(connectionId: string): Promise<number>;
+  /**
+   * Deletes every record of the connection; returns how many items went (0 when nothing was
+   * deleted). With `unlessConnectedWithinSeconds`, a connection that opened more recently than
+   * that is left alone: it may still be in its `$connect`, when API Gateway answers a post to it
+   * with 410 although it is about to be live.
+   */
+  remove(
+    connectionId: string,
+    options?: { readonly unlessConnectedWithinSeconds?: number },
+  ): Promise<number>;
   /**
    * The live connection ids of an audience, a page at a time, read with Query only. Expired
    * records are skipped.

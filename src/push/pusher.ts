@@ -1,5 +1,6 @@
 import type { Audience } from '../connections/audience';
 import { describeAudience } from '../connections/audience';
+import { CONNECT_GRACE_SECONDS } from '../connections/schema';
 import type { ConnectionStore } from '../connections/store';
 import type { Log } from '../ports/log';
 import { AdaptiveRate } from './adaptive-rate';
@@ -150,7 +151,10 @@ export class Pusher implements FramePusher {
 
   private async forget(connectionId: string): Promise<void> {
     try {
-      await this.store.remove(connectionId);
+      // Not a connection still in its $connect: API Gateway answers 410 for it too.
+      await this.store.remove(connectionId, {
+        unlessConnectedWithinSeconds: CONNECT_GRACE_SECONDS,
+      });
     } catch (e) {
       // The record still expires by TTL; a failed clean-up must not fail the fan-out.
       this.log.error('could not delete gone connection', {

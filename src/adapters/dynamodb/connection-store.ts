@@ -263,18 +263,31 @@ export class DynamoConnectionStore implements ConnectionStore {
     return conn;
   }
 
-  public async remove(connectionId: string): Promise<number> {
-    this.refreshedAt.delete(connectionId);
+  public async remove(
+    connectionId: string,
+    options: { readonly unlessConnectedWithinSeconds?: number } = {},
+  ): Promise<number> {
     const keys: { pk: string; sk: string }[] = [];
+    let connectedAt: string | undefined;
     for await (const page of this.pages({
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': `C#${connectionId}` },
-      ProjectionExpression: 'pk, sk',
+      ProjectionExpression: 'pk, sk, connectedAt',
       ConsistentRead: true,
     })) {
-      for (const item of page) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+      for (const item of page) {
+        keys.push({ pk: String(item.pk), sk: String(item.sk) });
+        if (typeof item.connectedAt === 'string') connectedAt = item.connectedAt;
+      }
     }
+    const grace = options.unlessConnectedWithinSeconds;
+    if (grace !== undefined && connectedAt !== undefined) {
+      const ageSeconds = (this.clock.now().getTime() - Date.parse(connectedAt)) / 1000;
+      // Still in its $connect, perhaps: a 410 then is not the end of it (the sweep decides later).
+      if (ageSeconds < grace) return 0;
+    }
+    this.refreshedAt.delete(connectionId);
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       // BatchWrite may hand back unprocessed items under load; retry them until none are left.

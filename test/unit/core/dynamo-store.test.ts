@@ -501,6 +501,25 @@ describe('DynamoConnectionStore: remove', () => {
     expect(await itemsOf(tableName, 'c1')).toEqual([]);
   });
 
+  it('leaves a connection still within its $connect grace alone, and deletes it after', async () => {
+    // Prepare: a record that opened just now (a 410 for it may only mean "not connected yet")
+    const { store, clock } = await setup();
+    await store.add({ ...newConnection('c1', 'alice'), connectedAt: T0.toISOString() });
+    clock.advanceSeconds(5);
+
+    // Act
+    const early = await store.remove('c1', { unlessConnectedWithinSeconds: 30 });
+    const kept = await store.get('c1');
+    clock.advanceSeconds(30);
+    const late = await store.remove('c1', { unlessConnectedWithinSeconds: 30 });
+
+    // Assess
+    expect(early).toBe(0);
+    expect(kept?.connectionId).toBe('c1');
+    expect(late).toBe(1);
+    expect(await store.get('c1')).toBeUndefined();
+  });
+
   it('answers 0 for an unknown connection and is safe to repeat', async () => {
     // Prepare
     const { store } = await setup();

@@ -136,8 +136,17 @@ export class MemoryConnectionStore implements ConnectionStore {
     return next;
   }
 
-  public async remove(connectionId: string): Promise<number> {
+  /** Options of remove, as the pusher passed them. */
+  public readonly removeOptions: (
+    { readonly unlessConnectedWithinSeconds?: number } | undefined
+  )[] = [];
+
+  public async remove(
+    connectionId: string,
+    options?: { readonly unlessConnectedWithinSeconds?: number },
+  ): Promise<number> {
     this.removed.push(connectionId);
+    this.removeOptions.push(options);
     return this.connections.delete(connectionId) ? 1 : 0;
   }
 

@@ -116,6 +116,19 @@ describe('Pusher: delivery', () => {
 });
 
 describe('Pusher: 410 Gone', () => {
+  it('asks the store to spare a connection that may still be in its $connect', async () => {
+    // Prepare
+    const store = new MemoryConnectionStore();
+    seedUsers(store, { bob: ['b1'] });
+    const { pusher } = setup({ store, behaviour: () => Promise.reject(gone()) });
+
+    // Act
+    await pusher.push({ kind: 'user', userId: 'bob' }, FRAME);
+
+    // Assess: API Gateway answers 410 during $connect, so young records are not deleted
+    expect(store.removeOptions).toEqual([{ unlessConnectedWithinSeconds: 30 }]);
+  });
+
   it('deletes the gone connection, counts it and still delivers to the rest', async () => {
     // Prepare
     const store = new MemoryConnectionStore();
@@ -161,7 +174,7 @@ describe('Pusher: 410 Gone', () => {
 
     // Assess
     expect(report).toEqual({ attempted: 3, delivered: 2, gone: 1, failed: 0, retried: 0 });
-    expect(store.remove).toHaveBeenCalledWith('b1');
+    expect(store.remove).toHaveBeenCalledWith('b1', { unlessConnectedWithinSeconds: 30 });
     expect(log.at('error')).toEqual([
       expect.objectContaining({
         message: 'could not delete gone connection',

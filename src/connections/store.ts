@@ -39,8 +39,9 @@ export interface ConnectionStore {
   /**
    * Deletes every record of the connection; returns how many items went (0 when nothing was
    * deleted). With `unlessConnectedWithinSeconds`, a connection that opened more recently than
-   * that is left alone: it may still be in its `$connect`, when API Gateway answers a post to it
-   * with 410 although it is about to be live.
+   * that and has not registered yet is left alone: it may still be in its `$connect`, when API
+   * Gateway answers a post to it with 410 although it is about to be live. (A registered one has
+   * sent a frame, so its `$connect` has returned.)
    */
   remove(
     connectionId: string,

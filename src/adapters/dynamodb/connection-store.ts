@@ -269,20 +269,23 @@ export class DynamoConnectionStore implements ConnectionStore {
   ): Promise<number> {
     const keys: { pk: string; sk: string }[] = [];
     let connectedAt: string | undefined;
+    let registered = false;
     for await (const page of this.pages({
       TableName: this.table,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': `C#${connectionId}` },
-      ProjectionExpression: 'pk, sk, connectedAt',
+      ProjectionExpression: 'pk, sk, connectedAt, clientType',
       ConsistentRead: true,
     })) {
       for (const item of page) {
         keys.push({ pk: String(item.pk), sk: String(item.sk) });
         if (typeof item.connectedAt === 'string') connectedAt = item.connectedAt;
+        if (typeof item.clientType === 'string') registered = true;
       }
     }
     const grace = options.unlessConnectedWithinSeconds;
-    if (grace !== undefined && connectedAt !== undefined) {
+    // A registered connection has sent a frame, so its $connect has returned: a 410 is final.
+    if (grace !== undefined && connectedAt !== undefined && !registered) {
       const ageSeconds = (this.clock.now().getTime() - Date.parse(connectedAt)) / 1000;
       // Still in its $connect, perhaps: a 410 then is not the end of it (the sweep decides later).
       if (ageSeconds < grace) return 0;

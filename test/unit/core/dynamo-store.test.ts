@@ -520,6 +520,21 @@ describe('DynamoConnectionStore: remove', () => {
     expect(await store.get('c1')).toBeUndefined();
   });
 
+  it('deletes a registered connection at once, however young (its $connect has returned)', async () => {
+    // Prepare: a record that opened just now and has registered since
+    const { store, clock } = await setup();
+    await store.add({ ...newConnection('c1', 'alice'), connectedAt: T0.toISOString() });
+    await store.register('c1', 'viewer', []);
+    clock.advanceSeconds(1);
+
+    // Act
+    const removed = await store.remove('c1', { unlessConnectedWithinSeconds: 30 });
+
+    // Assess
+    expect(removed).toBeGreaterThan(0);
+    expect(await store.get('c1')).toBeUndefined();
+  });
+
   it('answers 0 for an unknown connection and is safe to repeat', async () => {
     // Prepare
     const { store } = await setup();

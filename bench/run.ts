@@ -19,6 +19,7 @@ import { quotaSection } from './sections/quota';
 import { streamsSection } from './sections/streams';
 import { clientSizeSection } from './sections/client-size';
 import { sweepSection } from './sections/sweep';
+import { socketWorkersSection } from './sections/socket-workers';
 import { tasksSection } from './sections/tasks';
 
 /**
@@ -34,6 +35,7 @@ const SECTIONS: readonly Section[] = [
   pushSection,
   callbackSection,
   tasksSection,
+  socketWorkersSection,
   broadcastSection,
   streamsSection,
   clientSizeSection,

@@ -14,6 +14,7 @@ export type FunctionName =
   | 'wsMessage'
   | 'httpApi'
   | 'wecomCallback'
+  | 'wecomBot'
   | 'deadLetter'
   | 'fanout'
   | 'scheduler'
@@ -32,6 +33,8 @@ export type Need =
   | 'queues:send'
   | 'taskConfig'
   | 'wecomSecret'
+  /** The intelligent bot's token and EncodingAESKey (a secret of its own). */
+  | 'wecomBotSecret'
   | 'artifacts'
   | 'idempotency'
   | 'downloadCredentials'
@@ -43,7 +46,9 @@ export type Need =
   /** Schedules a connection's `session.expiring` notice before the gateway's 2-hour cap. */
   | 'sessionNotices'
   /** The WebSocket URL clients connect to (the stack's WebSocketUrl), for the console's page. */
-  | 'webSocketUrl';
+  | 'webSocketUrl'
+  /** Where each task type runs (`lambda`/`websocket`/`auto`) and socket workers' leases. */
+  | 'placement';
 
 /** What a function needs from the stack; the stack turns `needs` into least-privilege grants. */
 export interface FunctionSpec {
@@ -81,6 +86,8 @@ const WORKER_NEEDS: readonly Need[] = [
   'idempotency',
   'downloadCredentials',
   'chatWebhook',
+  // Dispatch to socket workers: their capacity items (connections table), `task.assign` (push).
+  'placement',
 ];
 
 export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
@@ -101,10 +108,21 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   wsDisconnect: {
     entry: 'lambdas/ws/disconnect.ts',
-    description: "WebSocket $disconnect: deletes the connection's records",
+    description: "WebSocket $disconnect: deletes the connection's records, frees its tasks",
     timeoutSeconds: 10,
     memoryMb: 256,
-    needs: ['connections:write'],
+    // A socket worker's tasks are offered again (tasks, queues) or failed and told (push,
+    // streams, chat); the task settings name the types.
+    needs: [
+      'connections:write',
+      'tasks:write',
+      'queues:send',
+      'taskConfig',
+      'push',
+      'streams',
+      'chatWebhook',
+      'placement',
+    ],
   },
   wsMessage: {
     entry: 'lambdas/ws/message.ts',
@@ -113,7 +131,19 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // 29 s is API Gateway's integration timeout, so a longer Lambda timeout would buy nothing.
     timeoutSeconds: 29,
     memoryMb: 256,
-    needs: ['connections:write', 'push', 'streams', 'tasks:write', 'queues:send', 'taskConfig'],
+    // Socket workers' answers end tasks as a Lambda run does: a large result goes to the
+    // artifacts, the end to the chat.
+    needs: [
+      'connections:write',
+      'push',
+      'streams',
+      'tasks:write',
+      'queues:send',
+      'taskConfig',
+      'artifacts',
+      'chatWebhook',
+      'placement',
+    ],
   },
   httpApi: {
     entry: 'lambdas/http/api.ts',
@@ -131,6 +161,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'messages',
       'fanoutQueue',
       'artifacts',
+      // A task it queues goes to a free socket worker at once (placement websocket/auto).
+      'placement',
     ],
   },
   wecomCallback: {
@@ -147,6 +179,27 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'connections:write',
       'push',
       'streams',
+      // A task it queues goes to a free socket worker at once (placement websocket/auto).
+      'placement',
+    ],
+  },
+  wecomBot: {
+    entry: 'lambdas/http/wecom-bot.ts',
+    description:
+      'WeCom intelligent bot callback: verifies, decrypts, answers streams and cards, queues tasks',
+    // WeCom's answer window is 5 s here too; a refresh is one read of the task and its step.
+    timeoutSeconds: 5,
+    memoryMb: 512,
+    needs: [
+      'tasks:write',
+      'queues:send',
+      'taskConfig',
+      'wecomBotSecret',
+      'connections:write',
+      'push',
+      'streams',
+      // A task it queues goes to a free socket worker at once (placement websocket/auto).
+      'placement',
     ],
   },
   deadLetter: {
@@ -154,7 +207,8 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Marks tasks whose messages reached a dead-letter queue as failed and says so',
     timeoutSeconds: 30,
     memoryMb: 256,
-    needs: WORKER_NEEDS,
+    // A worker's, but it dispatches nothing: the placement settings would be read by no one.
+    needs: WORKER_NEEDS.filter((need) => need !== 'placement'),
   },
   fanout: {
     entry: 'lambdas/workers/fanout.ts',
@@ -195,12 +249,23 @@ export const FUNCTIONS: Readonly<Record<FunctionName, FunctionSpec>> = {
   taskReaper: {
     entry: 'lambdas/workers/task-reaper.ts',
     description:
-      'Every minute: re-queues tasks stuck past their deadline, fails them after retries',
+      'Every minute: re-queues tasks stuck past their deadline or lease, fails them after retries',
     timeoutSeconds: 60,
     memoryMb: 256,
     // The tasks table (its open-task index, the claims, the chat rate limit), the task queues,
     // and the audience (and its streams) and chat of a task it fails.
-    needs: ['tasks:write', 'queues:send', 'connections:write', 'push', 'streams', 'chatWebhook'],
+    // Also the lease sweep: a socket worker's lapsed lease is its task's deadline, so the
+    // reaper offers the task again (placement, the task settings for the chain's submit).
+    needs: [
+      'tasks:write',
+      'queues:send',
+      'connections:write',
+      'push',
+      'streams',
+      'chatWebhook',
+      'taskConfig',
+      'placement',
+    ],
     schedule: 'rate(1 minute)',
   },
   console: {

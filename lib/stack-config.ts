@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
+import type { PlacementSettings } from '../src/tasks/socket/placement';
 import { type OidcSettings, OidcSettingsError, parseOidcSettings } from '../src/auth/oidc-settings';
 import {
   DEFAULT_HISTORY_SECONDS,
@@ -7,6 +8,13 @@ import {
   HISTORY_SECONDS_RANGE,
   HISTORY_SIZE_RANGE,
 } from '../src/streams/schema';
+import { readContext, readInteger } from './context-values';
+import { PLACEMENT_CONTEXT_KEYS, readPlacementContext } from './placement-context';
+import {
+  readWecomBotContext,
+  WECOM_BOT_CONTEXT_KEYS,
+  type WecomBotContext,
+} from './wecom-bot-context';
 
 /**
  * Deploy-time settings of the Taskwire stack, read from CDK context (`cdk.json` or
@@ -67,6 +75,10 @@ export const CONTEXT_KEYS = {
    * most this many, within the 29 s a WebSocket route may take. Sets TASKWIRE_HISTORY_SIZE.
    */
   historySize: 'historySize',
+  /** Socket workers: `placement`, `placementTimeoutSeconds`, `leaseSeconds` (placement-context.ts). */
+  ...PLACEMENT_CONTEXT_KEYS,
+  /** The intelligent bot: its stream window and margin, response_url hosts (wecom-bot-context.ts). */
+  ...WECOM_BOT_CONTEXT_KEYS,
 } as const;
 
 /** The stage of a bare `cdk deploy`: the production shape, so opting out is explicit. */
@@ -136,6 +148,10 @@ export interface StackConfig {
   readonly alarms: AlarmNotifications;
   /** Stream log retention (context `historySeconds` / `historySize`). */
   readonly history: StreamHistory;
+  /** Socket-worker placement and leases (context `placement`, …). */
+  readonly placement: PlacementSettings;
+  /** The intelligent bot's stream timing and response_url hosts (context `wecomStream…`, …). */
+  readonly wecomBot: WecomBotContext;
   /** Warnings for the stack to show (deprecated context in use). */
   readonly deprecations: readonly string[];
 }
@@ -229,6 +245,8 @@ export function readStackConfig(node: Node, options: ReadStackConfigOptions = {}
       ),
       size: readInteger(node, CONTEXT_KEYS.historySize, DEFAULT_HISTORY_SIZE, HISTORY_SIZE_RANGE),
     },
+    placement: readPlacementContext(node),
+    wecomBot: readWecomBotContext(node),
     deprecations,
   };
 }
@@ -274,12 +292,6 @@ function isLogLevel(value: string): value is PowertoolsLogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
-function readContext(node: Node, key: string): unknown {
-  // tryGetContext is typed `any`; narrowing it to unknown keeps the parsing below honest.
-  const value: unknown = node.tryGetContext(key);
-  return value;
-}
-
 function readString(node: Node, key: string, fallback: string): string {
   const value = readContext(node, key);
   if (value === undefined || value === null || value === '') return fallback;
@@ -308,30 +320,4 @@ function readPositive(node: Node, key: string, fallback: number): number {
     throw new Error(`context ${key} must be a positive number`);
   }
   return parsed;
-}
-
-// `-c historySize=500` arrives as the string "500", cdk.json gives a number: accept both, but
-// only whole numbers written as digits (no "1.5", "1e3" or "0x10").
-function readInteger(
-  node: Node,
-  key: string,
-  fallback: number,
-  range: { readonly min: number; readonly max: number },
-): number {
-  const value = readContext(node, key);
-  if (value === undefined || value === null || value === '') return fallback;
-  const parsed =
-    typeof value === 'number' ? value : typeof value === 'string' ? parseDigits(value) : NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
-    throw new Error(
-      `context ${key}=${JSON.stringify(value)} must be a whole number from ` +
-        `${range.min} to ${range.max}`,
-    );
-  }
-  return parsed;
-}
-
-function parseDigits(value: string): number {
-  const trimmed = value.trim();
-  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
 }

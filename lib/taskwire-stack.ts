@@ -16,6 +16,7 @@ import { DEFAULT_SWEEP_CHECKS_PER_SECOND } from '../src/connections/sweep';
 import { MESSAGES_TABLE } from '../src/deliveries/schema';
 import { STREAMS_TABLE } from '../src/streams/schema';
 import { TASKS_TABLE } from '../src/tasks/schema';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { AlarmNotifications } from './constructs/alarm-notifications';
 import { ApiGatewayAccount } from './constructs/api-gateway-account';
 import { ArtifactsBucket } from './constructs/artifacts-bucket';
@@ -23,6 +24,7 @@ import { AuthSecret } from './constructs/auth-secret';
 import { CatalogFunctions } from './constructs/catalog-functions';
 import { CognitoIssuer } from './constructs/cognito-issuer';
 import { TaskwireHttpApi } from './constructs/http-api';
+import { noWorkerAlarm } from './constructs/no-worker-alarm';
 import { OperatorSecret } from './constructs/operator-secret';
 import { SchemaTable, type TableSchema } from './constructs/schema-table';
 import { TaskQueues } from './constructs/task-queues';
@@ -70,12 +72,15 @@ export class TaskwireStack extends Stack {
   public readonly artifacts: ArtifactsBucket;
   public readonly authSecret: AuthSecret;
   public readonly wecomSecret: OperatorSecret;
+  public readonly wecomBotSecret: OperatorSecret;
   public readonly downloadCredentials: OperatorSecret;
   public readonly functions: CatalogFunctions;
   public readonly webSocket: TaskwireWebSocketApi;
   public readonly http: TaskwireHttpApi;
   /** The example Cognito issuer (context `cognito=true`). */
   public readonly cognito: CognitoIssuer | undefined;
+  /** Tasks failed with `no_worker` (no free socket worker within the placement timeout). */
+  public readonly noWorkerAlarm: cloudwatch.Alarm;
   /** Where alarms notify (context `alarmEmail` / `alarmTopicArn`). */
   public readonly alarmNotifications: AlarmNotifications | undefined;
 
@@ -118,6 +123,15 @@ export class TaskwireStack extends Stack {
       rotationReason:
         'The WeCom token and EncodingAESKey are issued in the WeCom admin console and must ' +
         'change there and here together; a rotation Lambda cannot change the WeCom side.',
+      removalPolicy,
+    });
+    this.wecomBotSecret = new OperatorSecret(this, 'WecomBotSecret', {
+      description:
+        'Taskwire WeCom intelligent bot callback settings, JSON {"token","encodingAesKey"}',
+      placeholder: { token: '', encodingAesKey: '' },
+      rotationReason:
+        'The intelligent bot token and EncodingAESKey are issued in the WeCom admin console and ' +
+        'must change there and here together; a rotation Lambda cannot change the WeCom side.',
       removalPolicy,
     });
     this.downloadCredentials = new OperatorSecret(this, 'DownloadCredentials', {
@@ -199,6 +213,7 @@ export class TaskwireStack extends Stack {
       artifacts: this.artifacts,
       authSecret: this.authSecret.secret,
       wecomSecret: this.wecomSecret.secret,
+      wecomBotSecret: this.wecomBotSecret.secret,
       downloadCredentials: this.downloadCredentials.secret,
       connections: this.webSocket,
       taskSettings,
@@ -206,7 +221,10 @@ export class TaskwireStack extends Stack {
       identitySettings: oidcJson ? { [ENV.oidc]: oidcJson } : {},
       history: config.history,
       webSocketUrl: this.webSocket.url,
+      placement: config.placement,
+      wecomBot: config.wecomBot,
     });
+    this.noWorkerAlarm = noWorkerAlarm(this);
 
     // Last, so the aspect reaches every alarm above (it also catches later ones).
     this.alarmNotifications =
@@ -239,7 +257,8 @@ export class TaskwireStack extends Stack {
       },
       HttpApiUrl: {
         value: this.http.url,
-        description: 'HTTP API base URL (WeCom callback: {HttpApiUrl}/wecom/callback)',
+        description:
+          'HTTP API base URL (WeCom callbacks: {HttpApiUrl}/wecom/callback, {HttpApiUrl}/wecom/bot)',
       },
       ConsoleUrl: {
         value: `${this.http.url}/console/`,
@@ -252,6 +271,10 @@ export class TaskwireStack extends Stack {
       WecomSecretArn: {
         value: this.wecomSecret.secret.secretArn,
         description: 'Put the WeCom settings here: JSON {"token","encodingAesKey","corpId"}',
+      },
+      WecomBotSecretArn: {
+        value: this.wecomBotSecret.secret.secretArn,
+        description: 'Put the intelligent bot settings here: JSON {"token","encodingAesKey"}',
       },
       DownloadCredentialsSecretArn: {
         value: this.downloadCredentials.secret.secretArn,

@@ -8,7 +8,8 @@ import { signToken } from '../src/auth/token';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localAuthSecret } from './dev-secret';
 import { startLocalRuntime } from './runtime';
-import { localWecom } from './wecom-dev';
+import { SAMPLE_CREDENTIALS } from './sample-server';
+import { localWecom, localWecomBot } from './wecom-dev';
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -67,10 +68,25 @@ async function main() {
       runningDeadlineMs: millis('TASKWIRE_TASK_DEADLINE_MS', 1000),
     },
     wecom: localWecom(),
+    wecomBot: localWecomBot(),
+    // What the intelligent bot's chat would show of results that outlived their stream.
+    onBotResponse: (post) => {
+      const body = post.body as { markdown?: { content?: string } };
+      const text = body.markdown?.content ?? JSON.stringify(post.body);
+      process.stdout.write(`\n[response_url] ${text.replace(/\n/g, '\n[response_url] ')}\n`);
+    },
     // What the WeCom group chat would show, printed as the robot webhook receives it.
     onChatMessage: (post) => {
-      const body = post.body as { markdown?: { content?: string }; text?: { content?: string } };
-      const text = body.markdown?.content ?? body.text?.content ?? JSON.stringify(post.body);
+      const body = post.body as {
+        markdown?: { content?: string };
+        markdown_v2?: { content?: string };
+        text?: { content?: string };
+      };
+      const text =
+        body.markdown?.content ??
+        body.markdown_v2?.content ??
+        body.text?.content ??
+        JSON.stringify(post.body);
       process.stdout.write(`\n[chat] ${text.replace(/\n/g, '\n[chat] ')}\n`);
     },
   });
@@ -81,6 +97,8 @@ Taskwire local runtime
   HTTP API        ${runtime.httpUrl}
   Console         ${runtime.consoleUrl} (open it in a browser: the dev token is filled in)
   WeCom callback  ${runtime.httpUrl}/wecom/callback
+  WeCom bot       ${runtime.httpUrl}/wecom/bot (intelligent bot, JSON; token ${runtime.wecomBot.token}, EncodingAESKey ${runtime.wecomBot.encodingAesKey}${process.env.WECOM_BOT_TOKEN ? '' : ': dev values, set WECOM_BOT_TOKEN / WECOM_BOT_ENCODING_AES_KEY'})
+  bot streams     refreshed for ${runtime.wecomStream.windowMs / 1000} s, finished ${runtime.wecomStream.marginMs / 1000} s before (TASKWIRE_WECOM_STREAM_WINDOW_S / _MARGIN_S); response_url receiver ${runtime.responseUrlFor('CODE')} (printed below as [response_url])
   @connections    ${runtime.managementEndpoint}
   DynamoDB        ${runtime.dynamoEndpoint} (dynalite, ${process.env.TASKWIRE_DATA_DIR ? 'on disk' : 'in memory'})
   SQS             ${new URL(runtime.queueUrls['taskwire-download'] ?? 'http://-').origin} (local-aws-sqs, pollers running)
@@ -102,8 +120,11 @@ Try it:
   # reconnect later and resume: send back the "streams" tips that "registered" gave you
   > {"action":"register","clientType":"http","resume":{"user:dev":{"epoch":"<epoch>","seq":<seq>}}}
   npm run wecom -- "download 12345"          # play WeCom: encrypted, signed, like the real callback
+  npm run wecom -- --bot "download 12345"    # play the intelligent bot: a stream, refreshed every second
   curl -s -X POST ${runtime.httpUrl}/groups/ops/messages -H "authorization: Bearer $TOKEN" -d '{"data":"to ops"}'
   curl -s ${runtime.httpUrl}/stats -H "authorization: Bearer $TOKEN"
+  # a socket worker (it gets the types TASKWIRE_PLACEMENT sends to websocket/auto; now ${JSON.stringify(runtime.placement.placement)}):
+  npm run worker -- --url ${runtime.wsUrl} --token $TOKEN --type download,logic --artifacts ${runtime.artifactsRoot} --servers '{"local":{"baseUrl":"${runtime.sampleServerUrl}","path":"/datasets/{dsNumber}"}}' --credentials '{"local":${JSON.stringify(SAMPLE_CREDENTIALS)}}'
 More tokens: npm run token -- --sub alice --roles client --groups ops
 
 ready: ws=${runtime.wsUrl} http=${runtime.httpUrl} pid=${process.pid}

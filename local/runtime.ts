@@ -19,6 +19,16 @@ import { HTTP_ROUTES } from '../lambdas/http/routes';
 import { createApiHandler } from '../lambdas/http/api';
 import { createConsoleHandler } from '../lambdas/http/console';
 import { createWecomCallbackHandler } from '../lambdas/http/wecom-callback';
+import { createWecomBotHandler } from '../lambdas/http/wecom-bot';
+import {
+  botKeysOf,
+  readResponseHosts,
+  readStreamTiming,
+  type StreamTiming,
+  type WecomBotSettings,
+} from '../lambdas/http/wecom-bot-config';
+import { DynamoBotStore } from '../src/adapters/dynamodb/wecom-bot-store';
+import { WECOM_RESPONSE_HOSTS } from '../src/wecom/bot/delivery';
 import { buildChatNotifier } from '../lambdas/composition/chat';
 import {
   buildFanoutPorts,
@@ -67,7 +77,7 @@ import { SAMPLE_CREDENTIALS, startSampleServer } from './sample-server';
 import { startQueuePoller } from './sqs-poller';
 import { createLocalTables, LOCAL_TABLES } from './tables';
 import { type ChatPost, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
-import { DEV_WECOM } from './wecom-dev';
+import { DEV_WECOM, DEV_WECOM_BOT } from './wecom-dev';
 import { every } from './timer';
 import { DynamoMessageStore } from '../src/adapters/dynamodb/message-store';
 import type { SweepReport } from '../src/connections/sweep';
@@ -76,6 +86,16 @@ import { createFanoutHandler } from '../lambdas/workers/fanout';
 import { createSchedulerHandler } from '../lambdas/workers/scheduler';
 import { createConnectionSweeperHandler } from '../lambdas/workers/connection-sweeper';
 import { createTaskReaperHandler } from '../lambdas/workers/task-reaper';
+import { readPlacementSettings } from '../lambdas/config/placement-config';
+import { buildWorkerStore } from '../lambdas/composition/dynamo';
+import { buildSocketWorkerPorts, workerCancelNotice } from '../lambdas/composition/socket-workers';
+import type { PlacementSettings } from '../src/tasks/socket/placement';
+import {
+  offerQueuedTask,
+  type SocketWorkerPorts,
+  sweepLapsedLease,
+  sweepLeases,
+} from '../src/tasks/socket/socket-workers';
 import type { ReapReport } from '../src/tasks/reaper';
 
 /** The local fan-out queue's name. */
@@ -110,6 +130,20 @@ export interface LocalRuntimeOptions {
   readonly postRateLimit?: number;
   /** WeCom callback settings (default: the dev settings of local/wecom-dev.ts). */
   readonly wecom?: WecomSettings;
+  /** The intelligent bot's settings (default: local/wecom-dev.ts's DEV_WECOM_BOT). */
+  readonly wecomBot?: WecomBotSettings;
+  /**
+   * WeCom's stream window and the margin before its end, seconds (default env
+   * TASKWIRE_WECOM_STREAM_WINDOW_S / _MARGIN_S, else 360 and 30); tests shorten them.
+   */
+  readonly wecomStream?: { readonly windowSeconds?: number; readonly marginSeconds?: number };
+  /**
+   * Hosts a bot's response_url may be posted to (default env TASKWIRE_WECOM_RESPONSE_HOSTS,
+   * else WeCom's); the runtime's own response_url receiver is always allowed.
+   */
+  readonly responseHosts?: readonly string[];
+  /** Called with each post the local response_url receiver gets (npm start prints them). */
+  readonly onBotResponse?: (post: ChatPost) => void;
   /** Download servers (default: `local`, the sample server this runtime starts). */
   readonly servers?: Readonly<Record<string, DownloadServer>>;
   readonly defaultServer?: string;
@@ -141,6 +175,12 @@ export interface LocalRuntimeOptions {
   readonly taskTypes?: readonly TaskTypeSpec[];
   /** The task reaper and its deadlines (docs/local.md: Restarts and the reaper). */
   readonly reaper?: LocalReaperOptions;
+  /**
+   * Socket workers: placement per task type, placement timeout and lease (default env
+   * TASKWIRE_PLACEMENT / TASKWIRE_PLACEMENT_TIMEOUT_S / TASKWIRE_LEASE_SECONDS, else every type
+   * `lambda`, 300 s, 30 s). Leases are swept every half lease when a type is not `lambda`.
+   */
+  readonly placement?: Partial<PlacementSettings>;
   /** Stream retention (default env TASKWIRE_HISTORY_SECONDS / _SIZE, else a day and 1,000). */
   readonly history?: Partial<HistorySettings>;
   /**
@@ -195,6 +235,17 @@ export interface LocalRuntime {
   readonly wecom: WecomSettings;
   /** The local stand-in for the WeCom group robot, and what it received. */
   readonly chat: WebhookReceiver;
+  /** The intelligent bot's settings in force. */
+  readonly wecomBot: WecomBotSettings;
+  /** The bot's stream window and margin in force. */
+  readonly wecomStream: StreamTiming;
+  /**
+   * The local stand-in for the bot messages' `response_url` (WeCom's
+   * `https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=…`), and what it got.
+   */
+  readonly botResponses: WebhookReceiver;
+  /** A response_url on the local receiver for one message. */
+  readonly responseUrlFor: (code: string) => string;
   readonly messages: DynamoMessageStore;
   /** Stream retention in force (undefined with the stream log off). */
   readonly history: HistorySettings | undefined;
@@ -208,6 +259,10 @@ export interface LocalRuntime {
   sweepConnections(options?: { readonly staleOnly?: boolean }): Promise<SweepReport>;
   /** Runs the task reaper now (it also runs at start and on its interval). */
   reapTasks(): Promise<ReapReport>;
+  /** The folder the local artifact store keeps files in (a socket worker may share it). */
+  readonly artifactsRoot: string;
+  /** Socket-worker placement and leases in force. */
+  readonly placement: PlacementSettings;
   stop(): Promise<void>;
 }
 
@@ -358,8 +413,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sqs,
       Object.fromEntries(types.names.map((t) => [t, sqsEmulator.urls[queueNameOf(t)] ?? ''])),
     );
+    const placement: PlacementSettings = {
+      ...readPlacementSettings(process.env, types.names),
+      ...options.placement,
+    };
+    const workerStore = buildWorkerStore(tables, LOCAL_TABLES.connections);
+    // Built below from the submit ports (chaining); submit reaches them through this.
+    const late: { socketWorkers?: SocketWorkerPorts } = {};
     const submit = buildSubmitPorts(
-      { tasks, queue, updates, clock, log, types },
+      {
+        tasks,
+        queue,
+        updates,
+        clock,
+        log,
+        types,
+        tellWorker: workerCancelNotice(() => ({
+          workers: workerStore,
+          poster: pusher,
+          clock,
+          log,
+        })),
+        placeNow: (task) =>
+          late.socketWorkers ? offerQueuedTask(late.socketWorkers, task) : Promise.resolve(false),
+      },
       { args: { servers: Object.keys(servers), defaultServer } },
     );
 
@@ -369,6 +446,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(options.onChatMessage ? { onMessage: options.onChatMessage } : {}),
       }),
     );
+    const botResponses = keep(
+      await startWebhookReceiver({
+        host,
+        ...(options.onBotResponse ? { onMessage: options.onBotResponse } : {}),
+      }),
+    );
+    const responseOrigin = new URL(botResponses.url);
+    const responseUrlFor = (code: string) =>
+      `${responseOrigin.origin}/cgi-bin/aibot/response?response_code=${encodeURIComponent(code)}`;
+    const responseHosts = [
+      ...(options.responseHosts ?? readResponseHosts(process.env) ?? WECOM_RESPONSE_HOSTS),
+      responseOrigin.host,
+    ];
     const http: HttpApi = keep(await startHttpApi({ host, port: options.httpPort ?? 0, log }));
     const artifactsRoot = options.dataPath
       ? join(options.dataPath, 'artifacts')
@@ -385,7 +475,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const chatNotifier = buildChatNotifier(
       { fetch: doFetch, doc: tables.doc, clock, log },
-      { tasksTable: LOCAL_TABLES.tasks, defaultWebhookUrl: chat.url },
+      { tasksTable: LOCAL_TABLES.tasks, defaultWebhookUrl: chat.url, responseHosts },
     );
     const worker = buildWorkerPorts({
       submit,
@@ -398,6 +488,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       log,
     });
+    const workerPorts = buildSocketWorkerPorts({
+      tasks,
+      workers: workerStore,
+      queue,
+      updates,
+      submit,
+      chat: chatNotifier,
+      poster: pusher,
+      artifacts,
+      clock,
+      log,
+      settings: placement,
+    });
+    late.socketWorkers = workerPorts;
+    const socketPorts = (l: Log) => ({ ...workerPorts, log: l });
     const messages = buildMessageStore(tables, LOCAL_TABLES.messages);
     const fanoutQueue = buildFanoutQueue(sqs, sqsEmulator.urls[FANOUT_QUEUE] ?? '');
     const fanoutPorts = buildFanoutPorts(
@@ -438,7 +543,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       horizonMs: 0,
       recovery: { store: messages, everyMs: 10_000 },
     });
-    const reaperPorts = buildReaperPorts({ tasks, queue, updates, chat: chatNotifier, clock, log });
+    const reaperPorts = buildReaperPorts({
+      tasks,
+      queue,
+      updates,
+      chat: chatNotifier,
+      clock,
+      log,
+      lapsedLease: (taskId) => sweepLapsedLease(workerPorts, taskId),
+    });
     const { maxReaps, queuedDeadlineMs } = options.reaper ?? {};
     const taskReaper = createTaskReaperHandler({
       reaper: reaperPorts,
@@ -450,6 +563,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const wecom = options.wecom ?? DEV_WECOM;
     const wecomKeys = wecomKeysOf(wecom, 'local settings');
+    const wecomBot = options.wecomBot ?? DEV_WECOM_BOT;
+    const botKeys = botKeysOf(wecomBot, 'local bot settings');
+    const wecomStream = readStreamTiming(process.env, options.wecomStream);
 
     const handlers: Record<FunctionName, LocalHandler> = {
       wsAuthorizer: createAuthorizerHandler({ secret, oidc, log, now: () => clock.now() }),
@@ -458,13 +574,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         log,
         notices: { messages, clock, maxAgeSeconds: lifetime.maxAgeSeconds },
       }),
-      wsDisconnect: createDisconnectHandler({ store, log }),
+      wsDisconnect: createDisconnectHandler({ store, log, workers: socketPorts }),
       wsMessage: createMessageHandler({
         store,
         log,
         clock,
         submit,
         pusher,
+        workers: socketPorts,
         ...(streams ? { streams } : {}),
       }),
       httpApi: createApiHandler({
@@ -488,6 +605,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         submit,
         // No aliases: the defaults of the task types (their `aliases`) and of status/help.
         commands: { servers: Object.keys(servers), defaultServer },
+        log,
+        clock,
+      }),
+      wecomBot: createWecomBotHandler({
+        keys: () => Promise.resolve(botKeys),
+        submit,
+        commands: { servers: Object.keys(servers), defaultServer },
+        store: new DynamoBotStore(tables.doc, LOCAL_TABLES.tasks),
+        timing: wecomStream,
         log,
         clock,
       }),
@@ -587,6 +713,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
                 worker,
                 idempotencyStore: newIdempotencyStore(),
                 log,
+                socket: socketPorts,
                 ...(options.reaper?.runningDeadlineMs !== undefined
                   ? { runningDeadlineMs: options.reaper.runningDeadlineMs }
                   : {}),
@@ -621,6 +748,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await createTaskReaperHandler({ reaper: reaperPorts, log, options: { everything: true } })();
     const reaperMs = options.reaper?.intervalMs ?? 60_000;
     if (reaperMs > 0) keep(every(reaperMs, () => taskReaper(undefined, timed('taskReaper')), log));
+    // Leases lapse in seconds, the reaper runs each minute: locally the lease part runs every
+    // half lease (the stack's reaper takes lapsed leases back on its minute).
+    if (Object.values(placement.placement).some((p) => p !== 'lambda')) {
+      const sweepMs = Math.max(200, Math.min(60_000, placement.leaseSeconds * 500));
+      keep(every(sweepMs, () => sweepLeases(workerPorts, tasks), log));
+    }
 
     return {
       wsUrl: gateway.url,
@@ -639,11 +772,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       sampleBytesServed: (dsNumber) => samples.bytesServed(dsNumber),
       wecom,
       chat,
+      wecomBot,
+      wecomStream,
+      botResponses,
+      responseUrlFor,
       messages,
       history: streams ? history : undefined,
       lifetime,
       sweepConnections: (o) => (o?.staleOnly ? sweeper() : fullSweeper()),
       reapTasks: () => taskReaper(),
+      artifactsRoot,
+      placement,
       stop,
     };
   } catch (e) {

@@ -39,10 +39,11 @@ const QUEUE_VISIBILITY_SECONDS = 30;
  * 60 s) onto the very queues being measured, and released together at each minute boundary.
  */
 const CHAT_PER_TASK = true;
-const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
+/** The secret the bench runtimes sign with (exported for sections that mint their own tokens). */
+export const SECRET = `bench-secret-${'0123456789'.repeat(4)}`;
 
 /** The terminal update of a task, as the observer saw it. */
-interface Final {
+export interface Final {
   readonly at: number;
   readonly status: string;
   readonly taskId: string;
@@ -54,11 +55,16 @@ interface Final {
  * task's terminal `task.update` arrived (monotonic ms, taken in the `message` event), keyed by
  * task id and, for chained tasks, by `child:<parentTaskId>`.
  */
-class Observer {
+export class Observer {
   private readonly finals = new Map<string, Final>();
   private readonly waiters = new Map<string, (f: Final) => void>();
   private readonly replies = new Map<string, (f: Record<string, unknown>) => void>();
   public updates = 0;
+  /**
+   * Called with every `task.update` frame and its arrival time, for sections that need
+   * non-terminal updates too (e.g. a task's `running` after a failover); unset by default.
+   */
+  public onUpdate: ((frame: Readonly<Record<string, unknown>>, at: number) => void) | undefined;
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data: WebSocket.RawData) => {
@@ -71,6 +77,7 @@ class Observer {
       }
       if (frame.type !== 'task.update') return;
       this.updates++;
+      this.onUpdate?.(frame, at);
       const { taskId, status, parentTaskId, error } = frame;
       if (typeof taskId !== 'string' || typeof status !== 'string') return;
       if (status !== 'succeeded' && status !== 'failed') return;
@@ -148,7 +155,8 @@ class Observer {
   }
 }
 
-const succeeded = (f: Final): Final => {
+/** The final update if it is `succeeded`; throws with the task's error otherwise. */
+export const succeeded = (f: Final): Final => {
   if (f.status !== 'succeeded') throw new Error(`task ${f.taskId} ${f.status}: ${f.error ?? ''}`);
   return f;
 };
@@ -217,7 +225,8 @@ async function measureChains(
   return times;
 }
 
-interface Throughput {
+/** What a closed-loop throughput measurement counted. */
+export interface Throughput {
   readonly completed: number;
   readonly seconds: number;
   readonly perSecond: number;
@@ -225,15 +234,32 @@ interface Throughput {
   readonly latencyMs: number[];
 }
 
+/** What a throughput submitter POSTs, and which observer key marks one unit done. */
+export interface ThroughputMix {
+  readonly taskType: string;
+  readonly args: readonly string[];
+  /** The observer key whose `succeeded` completes one unit (the task itself or its child). */
+  readonly doneKey: (taskId: string) => string;
+}
+
+/** This section's mix: `logic a b c`, done when that task succeeds. */
+const LOGIC_MIX: ThroughputMix = {
+  taskType: 'logic',
+  args: ['a', 'b', 'c'],
+  doneKey: (taskId) => taskId,
+};
+
 /**
- * `SUBMITTERS` closed loops: POST /tasks `logic a b c` (admin token), wait for its `succeeded`
- * at the observer, repeat until `durationMs` has passed; the rate is the tasks completed over
- * the time until the last one completed.
+ * `submitters` closed loops (default `SUBMITTERS`): POST /tasks of the mix (default `logic a b
+ * c`, admin token), wait for its `succeeded` at the observer, repeat until `durationMs` has
+ * passed; the rate is the units completed over the time until the last one completed.
  */
-async function measureThroughput(
+export async function measureThroughput(
   rt: LocalRuntime,
   observer: Observer,
   durationMs: number,
+  mix: ThroughputMix = LOGIC_MIX,
+  submitters: number = SUBMITTERS,
 ): Promise<Throughput> {
   const admin = await signToken({ sub: 'bench-admin', roles: ['admin'] }, SECRET);
   const latencyMs: number[] = [];
@@ -242,19 +268,19 @@ async function measureThroughput(
     const res = await fetch(`${rt.httpUrl}/tasks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ taskType: 'logic', args: ['a', 'b', 'c'] }),
+      body: JSON.stringify({ taskType: mix.taskType, args: mix.args }),
     });
     const body = (await res.json()) as { taskId?: unknown };
     if (res.status !== 202 || typeof body.taskId !== 'string') {
       throw new Error(`POST /tasks answered ${res.status}: ${JSON.stringify(body)}`);
     }
-    const f = succeeded(await observer.final(body.taskId));
+    const f = succeeded(await observer.final(mix.doneKey(body.taskId)));
     latencyMs.push(f.at - t0);
   };
   const start = nowMs();
   const deadline = start + durationMs;
   await Promise.all(
-    Array.from({ length: SUBMITTERS }, async () => {
+    Array.from({ length: submitters }, async () => {
       while (nowMs() < deadline) await submitOne();
     }),
   );

@@ -243,6 +243,16 @@ export class TaskwireClient {
   }
 
   /**
+   * Sends any action and resolves with the frame that answers its `requestId` (one is added
+   * when absent), e.g. a socket worker's `progress`, `result` or `fail` answered by `task.ack`;
+   * rejects with {@link TaskwireServerError} on an error frame (`lease_lost`, `bad_request`, …).
+   * Waits in the outbox while offline.
+   */
+  public request(frame: ClientFrame, timeoutMs?: number): Promise<BaseFrame> {
+    return this.#request(frame, timeoutMs);
+  }
+
+  /**
    * Cancels a task; resolves with the server's reply (whatever frame answers the requestId),
    * rejects with {@link TaskwireServerError} on an error frame.
    */
@@ -507,6 +517,7 @@ export class TaskwireClient {
         clientType,
         ...(groups.length ? { groups } : {}),
         ...(link.resuming ? { resume } : {}),
+        ...(this.#options.worker ? { worker: this.#options.worker } : {}),
         requestId: link.registerRequestId,
       }),
     );

@@ -12,7 +12,7 @@ export {
   type StateEvent,
   type SubmitOptions,
 } from './client.js';
-export { DEFAULTS, type TaskwireClientOptions } from './options.js';
+export { DEFAULTS, type TaskwireClientOptions, type WorkerRegistration } from './options.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './connection/backoff.js';
 export {
   connectUrl,

@@ -1,6 +1,13 @@
 import type { BackoffOptions } from './connection/backoff.js';
 import type { WebSocketConstructor } from './connection/socket.js';
 
+/** A socket worker's registration: the task types it takes, and how many of each at once. */
+export interface WorkerRegistration {
+  readonly taskTypes: readonly string[];
+  /** 1..32 (default 1 on the server). */
+  readonly concurrency?: number;
+}
+
 /** Options of {@link TaskwireClient}. */
 export interface TaskwireClientOptions {
   /** The WebSocket URL (`ws://127.0.0.1:3001` locally, the stack's `WebSocketUrl` in the cloud). */
@@ -13,6 +20,12 @@ export interface TaskwireClientOptions {
   readonly clientType?: string;
   /** Groups registered on each connection (groups joined later are added and kept). */
   readonly groups?: readonly string[];
+  /**
+   * Registers each connection as a socket worker of these task types (needs the `worker` or
+   * `admin` role): the server then offers tasks with `task.assign` frames (see
+   * {@link TaskwireClient.request} for the `progress`/`result`/`fail` answers).
+   */
+  readonly worker?: WorkerRegistration;
   /** Reconnect backoff: exponential with full jitter. */
   readonly backoff?: BackoffOptions;
   /** How often to send `ping` while open, ms (default 4 minutes, inside the 10-minute idle limit). */

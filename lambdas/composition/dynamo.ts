@@ -4,6 +4,7 @@ import { DynamoConnectionStore } from '../../src/adapters/dynamodb/connection-st
 import { DynamoMessageStore } from '../../src/adapters/dynamodb/message-store';
 import { DynamoStreamLog } from '../../src/adapters/dynamodb/stream-log';
 import { DynamoTaskStore } from '../../src/adapters/dynamodb/task-store';
+import { DynamoWorkerStore } from '../../src/adapters/dynamodb/worker-store';
 import type { HistorySettings } from '../config/stream-config';
 import type { Clock } from '../../src/ports/clock';
 
@@ -71,3 +72,7 @@ export const buildStreamLog = (
     historySeconds: history.historySeconds,
     historySize: history.historySize,
   });
+
+/** Socket workers' capacity, in the connections table (src/adapters/dynamodb/worker-store.ts). */
+export const buildWorkerStore = (deps: DynamoDeps, connectionsTable: string): DynamoWorkerStore =>
+  new DynamoWorkerStore(deps.doc, connectionsTable, deps.clock);

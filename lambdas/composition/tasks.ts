@@ -25,6 +25,10 @@ export interface SubmitDeps {
   readonly log: Log;
   /** The task types (default: the shipped registry). */
   readonly types?: TaskRegistry;
+  /** Tells the socket worker holding a cancelled task (`task.cancel`); none without workers. */
+  readonly tellWorker?: (task: Task) => Promise<void>;
+  /** Offers a just-recorded task to a free socket worker at once (placement websocket/auto). */
+  readonly placeNow?: (task: Task) => Promise<boolean>;
 }
 
 /** Settings of submitting tasks. */
@@ -47,8 +51,10 @@ export const buildSubmitPorts = (deps: SubmitDeps, settings: SubmitSettings): Su
   onQueued: async (task) => {
     await publishTaskUpdate(deps.updates, task);
   },
+  ...(deps.placeNow ? { placeNow: deps.placeNow } : {}),
   onCancelled: async (task) => {
     await publishTaskUpdate(deps.updates, task);
+    if (task.workerConnectionId && deps.tellWorker) await deps.tellWorker(task);
     // The chat hears of it from the task's worker, which holds the webhook settings and the
     // robot's rate limit: a `notify` message on the task's queue, as a deferred one is.
     if (task.requester.wecom) {

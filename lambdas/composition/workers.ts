@@ -71,6 +71,8 @@ export interface ReaperDeps {
   readonly chat: ChatNotifier;
   readonly clock: Clock;
   readonly log: Log;
+  /** The lease sweep of socket workers (src/tasks/socket/socket-workers.ts). */
+  readonly lapsedLease?: (taskId: string) => Promise<boolean>;
 }
 
 /** The reaper's ports: the tasks table, the task queues, and the audience and chat of a task. */
@@ -85,4 +87,5 @@ export const buildReaperPorts = (deps: ReaperDeps): ReaperPorts => ({
   }),
   clock: deps.clock,
   log: deps.log,
+  ...(deps.lapsedLease ? { lapsedLease: deps.lapsedLease } : {}),
 });

@@ -7,6 +7,8 @@ export interface CloudChatSettings {
   readonly defaultWebhookUrl?: string;
   /** Hosts a webhook may point at; absent means WeCom's own. */
   readonly allowedHosts?: readonly string[];
+  /** Hosts an intelligent bot's response_url may point at; absent means WeCom's own. */
+  readonly responseHosts?: readonly string[];
 }
 
 /**
@@ -20,9 +22,14 @@ export function readChatSettings(env: NodeJS.ProcessEnv): CloudChatSettings {
     .map((h) => h.trim())
     .filter(Boolean);
   const defaultWebhookUrl = env[ENV.wecomWebhookUrl];
+  const responseHosts = env[ENV.wecomResponseHosts]
+    ?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   return {
     tasksTable: requireEnv(env, ENV.tasksTable),
     ...(defaultWebhookUrl ? { defaultWebhookUrl } : {}),
     ...(hosts?.length ? { allowedHosts: hosts } : {}),
+    ...(responseHosts?.length ? { responseHosts } : {}),
   };
 }

@@ -20,6 +20,15 @@ export const ENV = {
   wecomToken: 'WECOM_TOKEN',
   wecomEncodingAesKey: 'WECOM_ENCODING_AES_KEY',
   wecomCorpId: 'WECOM_CORP_ID',
+  /** Secrets Manager secret of the intelligent bot (JSON: token, encodingAesKey) in the cloud. */
+  wecomBotSecretArn: 'WECOM_BOT_SECRET_ARN',
+  wecomBotToken: 'WECOM_BOT_TOKEN',
+  wecomBotEncodingAesKey: 'WECOM_BOT_ENCODING_AES_KEY',
+  /** Seconds WeCom refreshes a bot stream (default 360) and the margin before its end (30). */
+  wecomStreamWindowSeconds: 'TASKWIRE_WECOM_STREAM_WINDOW_S',
+  wecomStreamMarginSeconds: 'TASKWIRE_WECOM_STREAM_MARGIN_S',
+  /** Comma-separated hosts a bot's response_url may point at (default qyapi.weixin.qq.com). */
+  wecomResponseHosts: 'TASKWIRE_WECOM_RESPONSE_HOSTS',
   /** S3 bucket for downloaded files and large results. */
   artifactsBucket: 'ARTIFACTS_BUCKET',
   /** DynamoDB table of Powertools Idempotency records. */
@@ -48,6 +57,12 @@ export const ENV = {
   wsMaxAgeSeconds: 'TASKWIRE_WS_MAX_AGE_S',
   /** The gateway's idle limit in seconds (API Gateway: 600); the local gateway enforces it. */
   wsIdleSeconds: 'TASKWIRE_WS_IDLE_S',
+  /** JSON: task type → `lambda` | `websocket` | `auto` (src/tasks/socket/placement.ts). */
+  placement: 'TASKWIRE_PLACEMENT',
+  /** Seconds a `websocket` task waits for a free socket worker (default 300). */
+  placementTimeoutSeconds: 'TASKWIRE_PLACEMENT_TIMEOUT_S',
+  /** A socket worker's lease in seconds (default 30). */
+  leaseSeconds: 'TASKWIRE_LEASE_SECONDS',
   /** The WebSocket URL clients connect to (the console's config.json). */
   webSocketUrl: 'TASKWIRE_WS_URL',
 } as const;

@@ -16,7 +16,8 @@ export const downloadServerSchema = z.strictObject({
 });
 export type DownloadServer = z.infer<typeof downloadServerSchema>;
 
-const serversSchema = z.record(
+/** The `DOWNLOAD_SERVERS` setting: server name → server (also the socket worker's `--servers`). */
+export const serversSchema = z.record(
   z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/)),
   downloadServerSchema,
 );

@@ -10,4 +10,5 @@ export const workMessageSchema = z.object({
   taskType: z.string().check(z.minLength(1), z.maxLength(64)),
   kind: z.optional(z.enum(['run', 'notify'])),
   attempt: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1000))),
+  refusedBy: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });

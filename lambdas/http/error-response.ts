@@ -21,6 +21,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  // The task is no longer the caller's (a socket worker's late answer): a conflict of state.
+  lease_lost: 409,
   internal: 500,
   // A store we depend on failed (the stream log): nothing was done; the caller may retry.
   unavailable: 503,

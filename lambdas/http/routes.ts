@@ -54,6 +54,9 @@ export const HTTP_ROUTES = [
   { method: 'GET', path: '/tasks', fn: 'httpApi', auth: 'adminToken' },
   { method: 'GET', path: '/wecom/callback', fn: 'wecomCallback', auth: 'wecomSignature' },
   { method: 'POST', path: '/wecom/callback', fn: 'wecomCallback', auth: 'wecomSignature' },
+  // The intelligent bot's JSON callback (its own token and EncodingAESKey, empty receive id).
+  { method: 'GET', path: '/wecom/bot', fn: 'wecomBot', auth: 'wecomSignature' },
+  { method: 'POST', path: '/wecom/bot', fn: 'wecomBot', auth: 'wecomSignature' },
   // The console (a static page; it signs in over the WebSocket and sends Bearer tokens itself).
   { method: 'GET', path: '/console', fn: 'console', auth: 'public' },
   { method: 'GET', path: '/console/{proxy+}', fn: 'console', auth: 'public' },

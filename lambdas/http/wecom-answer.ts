@@ -1,6 +1,9 @@
-import { isAppError } from '../../src/errors/app-error';
+import type { Context } from 'aws-lambda';
+import { isAppError, notFound } from '../../src/errors/app-error';
 import type { Log } from '../../src/ports/log';
 import type { HttpResult } from '../edge/http';
+import { type HttpEvent, httpEventSchema } from '../edge/http-event';
+import { invocationLog } from '../runtime/logger';
 import { httpErrorResult } from './error-response';
 
 /**
@@ -29,4 +32,33 @@ export function wecomErrorAnswer(
   context: Record<string, unknown> = {},
 ): HttpResult {
   return httpErrorResult(e, log, context);
+}
+
+/** One route's handler in a WeCom callback function. */
+export type WecomRouteHandler = (event: HttpEvent, log: Log) => Promise<HttpResult>;
+
+/**
+ * The entry of a WeCom callback function (the XML callback, the intelligent bot): reads the
+ * event, logs with the request's keys, runs the route's handler from `routes` (the route table's
+ * keys for that function) and answers any error through {@link wecomErrorAnswer}.
+ */
+export function wecomRouteDispatcher(
+  routes: Readonly<Record<string, WecomRouteHandler>>,
+  baseLog: Log,
+): (raw: unknown, context?: Context) => Promise<HttpResult> {
+  return async (raw, context) => {
+    const event = httpEventSchema.parse(raw);
+    const log = invocationLog(baseLog, context, {
+      route: event.routeKey,
+      requestId: event.requestContext?.requestId,
+    });
+    try {
+      // hasOwn: a route key such as "constructor" must not find Object.prototype's.
+      const run = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
+      if (!run) throw notFound(`no route ${event.routeKey}`);
+      return await run(event, log);
+    } catch (e) {
+      return wecomErrorAnswer(e, log, { routeKey: event.routeKey });
+    }
+  };
 }

@@ -1,11 +1,10 @@
-import type { Context } from 'aws-lambda';
 import * as z from '../../src/validation/zod';
 import type { Clock } from '../../src/ports/clock';
 import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { submitTask, type SubmitPorts, taskTypesOf } from '../../src/tasks/submit';
 import { userIdSchema } from '../../src/names/names';
-import { isAppError, notFound } from '../../src/errors/app-error';
+import { isAppError } from '../../src/errors/app-error';
 import { cancelTask } from '../../src/tasks/cancel';
 import { type CallbackKeys, openCallback, verifyUrl } from '../../src/wecom/callback';
 import { chatText } from '../../src/wecom/chat-replies';
@@ -16,11 +15,11 @@ import { parseMessage, type WecomInbound } from '../../src/wecom/message';
 import { type CallbackReply, SUCCESS_REPLY, textReply } from '../../src/wecom/reply';
 import { mayCancelTask, mayViewTask } from '../../src/wecom/task-access';
 import { type HttpResult, text } from '../edge/http';
-import { bodyText, type HttpEvent, httpEventSchema } from '../edge/http-event';
+import { bodyText, type HttpEvent } from '../edge/http-event';
 import { lazyHandler } from '../runtime/lazy';
-import { invocationLog, logger } from '../runtime/logger';
-import type { RouteHandlers, WecomRouteKey } from './routes';
-import { commandRefusal, wecomErrorAnswer } from './wecom-answer';
+import { logger } from '../runtime/logger';
+import type { RouteHandlers } from './routes';
+import { commandRefusal, wecomRouteDispatcher } from './wecom-answer';
 import { submitPorts, taskConfig } from '../composition/cloud/submit';
 import { wecomKeysSource } from '../config/wecom-config';
 
@@ -53,7 +52,7 @@ export const urlCheckSchema = z.extend(querySchema, { echostr: required('echostr
  * Reads the query string exactly once-decoded. API Gateway's queryStringParameters would do,
  * but the raw string is read here so that a `+` in echostr stays a `+` (WeCom sends base64).
  */
-function readQuery<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.output<S> {
+export function readQuery<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.output<S> {
   const raw: Record<string, string> = {};
   for (const part of (event.rawQueryString ?? '').split('&')) {
     if (!part) continue;
@@ -78,7 +77,7 @@ function readQuery<S extends z.core.$ZodType>(event: HttpEvent, schema: S): z.ou
   return parsed.data;
 }
 
-function checkFreshness(timestamp: string, now: Date): void {
+export function checkFreshness(timestamp: string, now: Date): void {
   const skew = Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp));
   if (skew > MAX_CLOCK_SKEW_SECONDS) {
     throw new WecomError(
@@ -216,22 +215,7 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
     'POST /wecom/callback': onPost,
   };
 
-  return async (raw: unknown, context?: Context): Promise<HttpResult> => {
-    const event = httpEventSchema.parse(raw);
-    const log = invocationLog(ports.log, context, {
-      route: event.routeKey,
-      requestId: event.requestContext?.requestId,
-    });
-    try {
-      const run = Object.hasOwn(routes, event.routeKey)
-        ? routes[event.routeKey as WecomRouteKey]
-        : undefined;
-      if (!run) throw notFound(`no route ${event.routeKey}`);
-      return await run(event, log);
-    } catch (e) {
-      return wecomErrorAnswer(e, log, { routeKey: event.routeKey });
-    }
-  };
+  return wecomRouteDispatcher(routes, ports.log);
 }
 
 /** Lambda entry point. */

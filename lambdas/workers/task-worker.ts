@@ -11,6 +11,7 @@ import {
   type WorkMessage,
   type WorkOutcome,
 } from '../../src/tasks/worker';
+import { dispatchTask, type SocketWorkerPorts } from '../../src/tasks/socket/socket-workers';
 import { lazyHandler } from '../runtime/lazy';
 import { readRecord } from '../edge/sqs-record';
 import { workMessageSchema } from '../edge/work-message';
@@ -18,6 +19,7 @@ import { type Counters, noCounters, powertoolsCounters } from '../runtime/metric
 import { invocationLog, logger } from '../runtime/logger';
 import { idempotencyStore } from '../composition/cloud/idempotency';
 import { workerPorts } from '../composition/cloud/workers';
+import { socketWorkerPorts } from '../composition/cloud/socket-workers';
 
 /** Ports of the task worker. */
 export interface TaskWorkerPorts {
@@ -35,6 +37,11 @@ export interface TaskWorkerPorts {
    * budget plus one visibility timeout, when SQS has surely redelivered or dead-lettered it).
    */
   readonly runningDeadlineMs?: number;
+  /**
+   * Socket workers: a task of a type placed `websocket` or `auto` is offered to one first
+   * (src/tasks/socket/socket-workers.ts); without it every task runs here.
+   */
+  readonly socket?: (log: Log) => SocketWorkerPorts;
 }
 
 /** How long before the Lambda's own deadline a run is told to stop. */
@@ -92,6 +99,16 @@ export function createTaskWorkerHandler(ports: TaskWorkerPorts) {
         taskType: message.taskType,
         messageId: record.messageId,
       });
+      if (message.kind !== 'notify' && ports.socket) {
+        // Not under idempotency: the lease is its own guard, and a task taken back from a
+        // worker must be offered (or run here) again under the same task id.
+        const placed = await dispatchTask(ports.socket(log), message);
+        if (placed !== 'lambda') {
+          log.debug('record dispatched', { taskId: message.taskId, placed });
+          counters.count(`Task${placed.charAt(0).toUpperCase()}${placed.slice(1)}`);
+          return;
+        }
+      }
       const worker: WorkerPorts = { ...ports.worker, log };
       const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       const delivery: Delivery = { receiveCount, maxReceiveCount, signal, runningDeadlineMs };
@@ -127,5 +144,6 @@ export const handler = lazyHandler(() =>
     idempotencyStore: idempotencyStore(),
     log: logger,
     counters: powertoolsCounters(),
+    socket: socketWorkerPorts,
   }),
 );

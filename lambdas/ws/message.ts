@@ -6,12 +6,14 @@ import { systemClock } from '../../src/ports/clock';
 import type { Log } from '../../src/ports/log';
 import { frameFactory, type ServerFrame } from '../../src/push/frames';
 import { parseClientFrame } from '../../src/ws/client-frames';
-import { handleClientFrame } from '../../src/ws/session';
+import { handleClientFrame, type SessionPorts } from '../../src/ws/session';
 import type { Pusher } from '../../src/push/pusher';
 import type { StreamLog } from '../../src/streams/stream-log';
+import type { SocketWorkerPorts } from '../../src/tasks/socket/socket-workers';
 import { submitPortsOf, type SubmitPortsSource } from '../../src/tasks/submit';
 import { connectionStore, pusher, streamLog } from '../composition/cloud/connections';
 import { submitPorts } from '../composition/cloud/submit';
+import { socketWorkerAnswerPorts } from '../composition/cloud/socket-worker-answers';
 import { lazyHandler } from '../runtime/lazy';
 import { invocationLog, logger } from '../runtime/logger';
 import { wsErrorFrame } from './error-frame';
@@ -28,6 +30,8 @@ export interface MessagePorts {
   readonly log: Log;
   readonly clock?: Clock;
   readonly newId?: () => string;
+  /** Socket workers (register `worker`, progress/result/fail), built on first use. */
+  readonly workers?: (log: Log) => SocketWorkerPorts;
 }
 
 const reply = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.stringify(frame) });
@@ -90,17 +94,19 @@ export function createMessageHandler(ports: MessagePorts) {
               },
             }
           : undefined;
-      const answer = await handleClientFrame(
-        {
-          store: ports.store,
-          frames,
-          clock,
-          ...(submit ? { submit } : {}),
-          ...(ports.streams ? { streams: ports.streams } : {}),
-        },
-        connectionId,
-        frame,
-      );
+      const workers = ports.workers;
+      const session: SessionPorts = {
+        store: ports.store,
+        frames,
+        clock,
+        ...(submit ? { submit } : {}),
+        ...(ports.streams ? { streams: ports.streams } : {}),
+      };
+      if (workers) {
+        // A getter: the worker settings are read only when a worker frame arrives.
+        Object.defineProperty(session, 'workers', { get: () => workers(log), enumerable: true });
+      }
+      const answer = await handleClientFrame(session, connectionId, frame);
       const [only] = answer;
       if (answer.length === 1 && typeof only === 'object') return reply(only);
       if (answer.length > 1) await postInOrder(ports, connectionId, answer);
@@ -120,5 +126,6 @@ export const handler = lazyHandler(() =>
     submit: submitPorts,
     pusher: pusher(),
     streams: streamLog(),
+    workers: socketWorkerAnswerPorts,
   }),
 );

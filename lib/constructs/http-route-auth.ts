@@ -46,9 +46,9 @@ export function httpRouteAuthReason(route: HttpRouteSpec | HttpRoute, fn: Functi
             'page then signs in with a token over the WebSocket and in Authorization headers.'
         : `${name} is public by contract: a liveness probe that reads no data.`;
     case 'wecomSignature':
-      if (!fn.needs.includes('wecomSecret')) {
+      if (!fn.needs.includes('wecomSecret') && !fn.needs.includes('wecomBotSecret')) {
         throw new Error(
-          `HTTP route ${name} is a WeCom callback, but its function lacks the 'wecomSecret' need ` +
+          `HTTP route ${name} is a WeCom callback, but its function lacks the 'wecomSecret' (or 'wecomBotSecret') need ` +
             'and so cannot verify the signature (lambdas/catalog.ts)',
         );
       }

@@ -3,7 +3,14 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ENV, type Need } from '../../lambdas/catalog';
 import type { SettingsEnvironment } from '../function-settings';
 import { acknowledgeWildcardResources } from '../nag';
+import { placementEnvironment } from '../placement-context';
 import type { StreamHistory } from '../stack-config';
+import {
+  botStreamEnvironment,
+  responseHostsEnvironment,
+  type WecomBotContext,
+} from '../wecom-bot-context';
+import type { PlacementSettings } from '../../src/tasks/socket/placement';
 import type { ArtifactsBucket } from './artifacts-bucket';
 import type { SchemaTable } from './schema-table';
 import type { TaskQueues } from './task-queues';
@@ -39,6 +46,8 @@ export interface NeedResources {
   readonly artifacts: ArtifactsBucket;
   readonly authSecret: secretsmanager.ISecret;
   readonly wecomSecret: secretsmanager.ISecret;
+  /** The intelligent bot's token and EncodingAESKey (JSON {"token","encodingAesKey"}). */
+  readonly wecomBotSecret: secretsmanager.ISecret;
   readonly downloadCredentials: secretsmanager.ISecret;
   readonly connections: ConnectionsManagement;
   /** Task settings from context; undefined when none are configured. */
@@ -51,6 +60,10 @@ export interface NeedResources {
   readonly history: StreamHistory;
   /** The WebSocket URL clients connect to (the stack output WebSocketUrl). */
   readonly webSocketUrl: string;
+  /** Socket-worker placement and leases (context `placement`, …). */
+  readonly placement: PlacementSettings;
+  /** The intelligent bot's stream timing and response_url hosts (context `wecomStream…`, …). */
+  readonly wecomBot: WecomBotContext;
 }
 
 /**
@@ -108,11 +121,22 @@ export const NEED_BINDINGS: { readonly [N in Need]: NeedBinding } = {
     addSettings(fn, r.identitySettings);
   },
   wecomSecret: (fn, r) => grantSecret(fn, r.wecomSecret, ENV.wecomSecretArn),
+  // The bot's secret, and the stream window it answers refreshes by (context settings).
+  wecomBotSecret: (fn, r) => {
+    grantSecret(fn, r.wecomBotSecret, ENV.wecomBotSecretArn);
+    addSettings(fn, botStreamEnvironment(r.wecomBot));
+  },
   downloadCredentials: (fn, r) =>
     grantSecret(fn, r.downloadCredentials, ENV.downloadCredentialsArn),
   // Without task settings the stack warns once (see TaskwireStack); nothing to add here.
   taskConfig: (fn, r) => addSettings(fn, r.taskSettings ?? {}),
-  chatWebhook: (fn, r) => addSettings(fn, r.chatSettings),
+  // Whoever tells a task's end in the chat may post a bot task's result to its response_url.
+  chatWebhook: (fn, r) => {
+    addSettings(fn, r.chatSettings);
+    addSettings(fn, responseHostsEnvironment(r.wecomBot));
+  },
+  // Settings, no grant: where each task type runs, and socket workers' leases.
+  placement: (fn, r) => addSettings(fn, placementEnvironment(r.placement)),
   // A setting, no grant: the console's config.json tells the page where to connect.
   webSocketUrl: (fn, r) => fn.addEnvironment(ENV.webSocketUrl, r.webSocketUrl),
 };

@@ -41,6 +41,11 @@ const SENT: Readonly<Record<ServerFrameType, string>> = {
     'Reply to `cancel`: the task’s status after the call; `changed` false when it had already ended (then nothing changed).',
   'task.update':
     'To the task’s audience (the requester’s connections and every `http` observer) on every change; carries the task’s full current state.',
+  'task.assign':
+    'To a socket worker only (in no stream): a task offered to it, with its lease in seconds; answer with `progress`, `result` or `fail`.',
+  'task.cancel':
+    'To the socket worker holding a task (in no stream): the task was cancelled; stop it (a later answer gets `lease_lost`).',
+  'task.ack': 'Reply to `progress`, `result` and `fail`: the answer was taken.',
   message:
     'An HTTP push or a scheduled message. Data that would make the frame exceed 128 KB travels as a link (`dataUrl`, valid one hour).',
   error:
@@ -57,6 +62,11 @@ const ACTIONS: Readonly<Record<ClientAction, string>> = {
   submit: 'Submits a task for the connection’s user (client or admin role).',
   cancel:
     'Cancels a task that has not ended (its requester, or the admin role); its audience gets the `cancelled` `task.update`.',
+  progress:
+    'A socket worker reports progress on a task it holds and renews its lease (`lease_lost` when it no longer holds it).',
+  result:
+    'A socket worker ends a task it holds `succeeded`, optionally chaining `next` (`lease_lost` when it no longer holds it).',
+  fail: 'A socket worker ends a task it holds `failed`, or with `retryable` has it offered again.',
 };
 
 const SECURITY_SCHEMES = {

@@ -293,6 +293,38 @@ export const HTTP_OPERATIONS = {
       },
     },
   },
+  'GET /wecom/bot': {
+    operationId: 'wecomBotUrlCheck',
+    tag: 'wecom',
+    summary: 'The intelligent bot’s URL check: answers the decrypted `echostr` (empty receive id).',
+    query: {
+      schema: urlCheckSchema,
+      descriptions: { ...WECOM_QUERY, echostr: 'The encrypted challenge (base64).' },
+    },
+    responses: {
+      200: { description: 'The decrypted echostr.', content: { 'text/plain': 'Text' } },
+    },
+  },
+  'POST /wecom/bot': {
+    operationId: 'wecomBotCallback',
+    tag: 'wecom',
+    summary: 'The intelligent bot’s JSON callback: text/mixed commands, stream refreshes, events.',
+    description:
+      'A command answers an encrypted stream reply tied to its task; each refresh answers the task’s state, `finish: true` once it ended (or near the end of WeCom’s 6-minute window, the result then following via `response_url`). Card clicks answer `update_template_card`. A retry of a message (same `msgid`) creates no second task.',
+    query: { schema: querySchema, descriptions: WECOM_QUERY },
+    body: {
+      description: `The encrypted envelope \`{"encrypt"}\`. At most ${MAX_WECOM_BODY_BYTES} bytes.`,
+      maxBytes: MAX_WECOM_BODY_BYTES,
+      content: { 'application/json': 'WecomJsonEnvelope' },
+    },
+    responses: {
+      200: {
+        description:
+          'The encrypted, signed answer (stream, text or card update), or empty (nothing to say).',
+        content: { 'text/plain': 'Text', 'application/json': 'WecomJsonReply' },
+      },
+    },
+  },
   'GET /console': {
     operationId: 'consoleRedirect',
     tag: 'console',

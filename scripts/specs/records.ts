@@ -63,8 +63,15 @@ export const taskSchema = z.object({
   expiresAt: epochSeconds,
   enqueuedAt: isoTimeSchema.optional(),
   progress: z.number().min(0).max(1).optional(),
+  /** The socket worker's last `progress` note. */
+  note: z.string().optional(),
   result: z.unknown().optional(),
   error: z.string().optional(),
+  /** The socket worker's connection holding the task's lease (docs/protocol.md). */
+  workerConnectionId: z.string().optional(),
+  leaseExpiresAt: isoTimeSchema.optional(),
+  /** Offers of the task to socket workers so far. */
+  attempt: z.number().int().min(0).optional(),
 });
 sameShape<SameShape<z.output<typeof taskSchema>, Task>>();
 

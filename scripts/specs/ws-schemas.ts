@@ -106,6 +106,19 @@ export const SERVER_FRAMES = {
     }).shape,
     ...sequenced,
   }),
+  'task.assign': serverFrame('task.assign', {
+    taskId: taskIdSchema,
+    taskType: z.string().min(1),
+    args: z.record(z.string(), z.unknown()),
+    parentTaskId: z
+      .string()
+      .regex(/^t_[a-z2-7]{20}$/)
+      .optional(),
+    attempt: z.number().int().min(1),
+    leaseSeconds: z.number().int().min(1),
+  }),
+  'task.cancel': serverFrame('task.cancel', { taskId: taskIdSchema }),
+  'task.ack': serverFrame('task.ack', { taskId: taskIdSchema, requestId: requestIdSchema }),
   message: z.union([inlineMessageFrameSchema, linkMessageFrameSchema]),
   error: serverFrame('error', {
     code: errorCodeSchema,
@@ -125,6 +138,9 @@ export const REPLIES: Readonly<Record<ClientAction, ServerFrameType>> = {
   ping: 'pong',
   submit: 'task.accepted',
   cancel: 'task.cancelled',
+  progress: 'task.ack',
+  result: 'task.ack',
+  fail: 'task.ack',
 };
 
 /** The component name of a frame (`task.update` → `TaskUpdateFrame`). */

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'unavailable'
+  /** A socket worker answered for a task that is no longer its own (docs/protocol.md). */
+  | 'lease_lost'
   | 'internal';
 
 /** Every ErrorCode, so each transport's mapper can be checked against all of them. */
@@ -23,6 +25,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'not_found',
   'conflict',
   'unavailable',
+  'lease_lost',
   'internal',
 ];
 

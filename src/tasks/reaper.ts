@@ -76,6 +76,12 @@ export interface ReaperPorts {
   readonly announce: (task: Task) => Promise<void>;
   readonly clock: Clock;
   readonly log: Log;
+  /**
+   * The lease sweep (src/tasks/socket/socket-workers.ts `sweepLapsedLease`): given an overdue
+   * running task, takes it from the socket worker whose lease lapsed and returns true; false
+   * when no socket worker holds it (then the reaper handles it as any stuck task).
+   */
+  readonly lapsedLease?: (taskId: string) => Promise<boolean>;
 }
 
 /** Options of one reaper run. */
@@ -135,6 +141,10 @@ export async function reapTasks(
   const report = { requeued: 0, failed: 0, skipped: 0, errors: 0 };
 
   const reapOne = async (task: OpenTask): Promise<void> => {
+    // A socket worker's deadline is its lease: lapsed, the task goes to another worker.
+    if (task.status === 'running' && ports.lapsedLease && !options.everything) {
+      if (await ports.lapsedLease(task.taskId)) return;
+    }
     if (!options.everything && task.reaps >= maxReaps) {
       const failed = await ports.tasks.failOverdue(task, reapedError(task.status, task.reaps));
       if (!failed) {

@@ -33,6 +33,13 @@ export interface SubmitPorts {
   /** Called once a new task is queued, to push its `queued` update to the audience. */
   readonly onQueued?: (task: Task) => Promise<void>;
   /**
+   * Offers a just-recorded task to a free socket worker before it is queued (placement
+   * `websocket`/`auto`): true when a worker holds it (or another delivery took it), and then no
+   * queue message is sent, since the lease brings it back to the queue if the worker drops it.
+   * Never throws: false sends the message as usual.
+   */
+  readonly placeNow?: (task: Task) => Promise<boolean>;
+  /**
    * Called once a task is cancelled (src/tasks/cancel.ts), to push its `cancelled` update to
    * the audience and send its chat notification, as the worker does for every other end.
    */
@@ -137,10 +144,18 @@ export async function submitTask(ports: SubmitPorts, request: SubmitRequest): Pr
   const mayEnqueue =
     created || (await ports.tasks.claimEnqueue(stored.taskId, ENQUEUE_CLAIM_STALE_MS));
   if (mayEnqueue) {
+    if (ports.placeNow) {
+      // `queued` first, so the audience sees queued → running in that order.
+      await ports.onQueued?.(stored);
+      if (await ports.placeNow(stored)) {
+        ports.log.info('task placed on a socket worker', { taskId: stored.taskId, created });
+        return { task: stored, created };
+      }
+    }
     await ports.queue.enqueue({ taskId: stored.taskId, taskType: stored.taskType });
     await ports.tasks.markEnqueued(stored.taskId);
     ports.log.info('task queued', { taskId: stored.taskId, taskType: stored.taskType, created });
-    await ports.onQueued?.(stored);
+    if (!ports.placeNow) await ports.onQueued?.(stored);
   } else {
     ports.log.info('duplicate submit', { taskId: stored.taskId, taskType: stored.taskType });
   }

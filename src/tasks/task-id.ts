@@ -15,6 +15,21 @@ export function dedupedTaskId(source: string, key: string): string {
   return ID_PREFIX + base32(createHash('sha256').update(`${source}\n${key}`).digest()).slice(0, 20);
 }
 
+/**
+ * The dedupe key of the task a parent chains of a type: whichever attempt, Lambda run or socket
+ * worker's `result` queues it, it is the same child, never a second one.
+ */
+export const chainDedupeKey = (parentTaskId: string, taskType: string): string =>
+  `${parentTaskId}:${taskType}`;
+
+/**
+ * The id of the task that `parentTaskId` chains of `taskType` (submitted with source `chain` and
+ * {@link chainDedupeKey}). A socket worker cannot queue, so it answers this id from
+ * `chain()` before the server queues the child with its `result`.
+ */
+export const chainedTaskId = (parentTaskId: string, taskType: string): string =>
+  dedupedTaskId('chain', chainDedupeKey(parentTaskId, taskType));
+
 /** Task ids as this module makes them. */
 export const TASK_ID_PATTERN = /^t_[a-z2-7]{20}$/;
 

@@ -6,6 +6,11 @@ export interface TaskMessage {
   readonly kind?: 'run' | 'notify';
   /** Which try of a `notify` this is (1 for the first re-send). */
   readonly attempt?: number;
+  /**
+   * The socket worker's connection that just gave the task back with a retryable `fail` (a
+   * draining worker refuses its offers so): this dispatch offers it to the others only.
+   */
+  readonly refusedBy?: string;
 }
 
 /** SQS holds a message back at most 15 minutes; every queue adapter caps delays at this. */

@@ -41,8 +41,16 @@ export interface Task {
   /** ISO time the queue accepted the task's message. */
   readonly enqueuedAt?: string;
   readonly progress?: number;
+  /** The socket worker's last `progress` note (what the chat's live view shows under the bar). */
+  readonly note?: string;
   readonly result?: unknown;
   readonly error?: string;
+  /** The socket worker's connection that holds the task's lease (placement websocket/auto). */
+  readonly workerConnectionId?: string;
+  /** ISO time the socket worker's lease lapses unless it renews it with `progress`. */
+  readonly leaseExpiresAt?: string;
+  /** Offers of the task to socket workers so far (the `attempt` of its last `task.assign`). */
+  readonly attempt?: number;
 }
 
 /** How long task records are kept (14 days). */

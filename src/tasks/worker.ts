@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
 import { submitTask, type SubmitPorts, taskTypesOf } from './submit';
 import { isTerminal, type Task } from './task';
+import { chainDedupeKey } from './task-id';
 import type { TaskMessage } from './task-queue';
 import type { TaskStore } from './task-store';
 import {
@@ -133,10 +134,7 @@ export async function handleWork(
   if (done) return 'succeeded';
   const now = await ports.tasks.get(running.taskId);
   if (now?.status !== 'cancelled') return 'skipped';
-  for (const childId of run.chained) {
-    const child = await ports.tasks.transition(childId, { to: 'cancelled' });
-    if (child) await announce(ports, child);
-  }
+  await cancelChained(ports, run.chained);
   ports.log.info('task result dropped: cancelled', { taskId: running.taskId });
   return 'cancelled';
 }
@@ -177,10 +175,34 @@ async function finish(
 ) {
   const done = await ports.tasks.transition(taskId, change);
   if (!done) return undefined;
-  ports.log.info(`task ${done.status}`, { taskId, taskType: done.taskType, error: done.error });
+  await announceEnd(ports, done);
+  return done;
+}
+
+/**
+ * Tells everyone a task has ended, whoever ended it (this worker, a socket worker's answer, a
+ * lost lease): the log line, the `task.update` to its audience and the chat notification. Call
+ * it once, after the conditional write that ended the task.
+ */
+export async function announceEnd(ports: FinishPorts, done: Task): Promise<void> {
+  ports.log.info(`task ${done.status}`, {
+    taskId: done.taskId,
+    taskType: done.taskType,
+    error: done.error,
+  });
   await announce(ports, done);
   await notifyChat(chatPortsOf(ports), done);
-  return done;
+}
+
+/** Cancels the follow-ups a run queued for a task that was cancelled meanwhile. */
+export async function cancelChained(
+  ports: Pick<FinishPorts, 'tasks' | 'updates' | 'log'>,
+  chained: readonly string[],
+): Promise<void> {
+  for (const childId of chained) {
+    const child = await ports.tasks.transition(childId, { to: 'cancelled' });
+    if (child) await announce(ports, child);
+  }
 }
 
 /** The chat renders with the types this worker runs (their summary and result lines). */
@@ -189,12 +211,24 @@ const chatPortsOf = (ports: FinishPorts): ChatPorts => ({
   types: taskTypesOf(ports.submit),
 });
 
-async function announce(ports: FinishPorts, task: Task): Promise<void> {
+/** Pushes the task's current state (`task.update`) to its audience. */
+export async function announce(
+  ports: Pick<FinishPorts, 'updates' | 'log'>,
+  task: Task,
+): Promise<void> {
   const report = await publishTaskUpdate(ports.updates, task);
   ports.log.debug('task update pushed', { taskId: task.taskId, status: task.status, ...report });
 }
 
-async function storeLargeResult(ports: WorkerPorts, task: Task, result: unknown): Promise<unknown> {
+/**
+ * The result as a task record keeps it: inline up to {@link INLINE_RESULT_BYTES}, else stored
+ * as an artifact and replaced by a link to it (for Lambda runs and socket workers alike).
+ */
+export async function storeLargeResult(
+  ports: Pick<WorkerPorts, 'artifacts'>,
+  task: Task,
+  result: unknown,
+): Promise<unknown> {
   const json = JSON.stringify(result ?? null);
   if (Buffer.byteLength(json) <= INLINE_RESULT_BYTES) return result;
   const ref = await ports.artifacts.put({
@@ -264,7 +298,7 @@ function runContext(
         requester: task.requester,
         parentTaskId: task.taskId,
         // A re-run of the parent queues the same child, not a second one.
-        dedupeKey: `${task.taskId}:${taskType}`,
+        dedupeKey: chainDedupeKey(task.taskId, taskType),
       });
       chained.push(child.taskId);
       return child.taskId;

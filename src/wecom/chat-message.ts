@@ -56,14 +56,79 @@ function resultLines(task: Task, types: TaskTypeLookup | undefined): readonly st
  * arguments (`chatSummary`) and its result (`chatResult`), or the result's plain fields.
  */
 export function chatMessageFor(task: Task, types?: TaskTypeLookup): string {
+  return withinLimit(chatLines(task, types).join('\n'));
+}
+
+/** The message's lines, uncut. */
+function chatLines(task: Task, types: TaskTypeLookup | undefined): string[] {
   const icon = task.status === 'succeeded' ? '✅' : task.status === 'cancelled' ? '⏹️' : '❌';
   const lines = [`${icon} **${task.taskType}** ${task.status} · \`${task.taskId}\``];
   const summary = chatSummaryOf(task, types);
   if (summary) lines.push(`> ${task.taskType} ${summary}`);
   if (task.error) lines.push(`> error: ${task.error}`);
   if (task.status === 'succeeded') lines.push(...resultLines(task, types));
-  let text = lines.join('\n');
-  while (Buffer.byteLength(text) > MAX_CHAT_BYTES)
-    text = text.slice(0, Math.floor(text.length * 0.9));
-  return text;
+  return lines;
+}
+
+/** Cut to {@link MAX_CHAT_BYTES}. */
+function withinLimit(text: string): string {
+  let cut = text;
+  while (Buffer.byteLength(cut) > MAX_CHAT_BYTES) cut = cut.slice(0, Math.floor(cut.length * 0.9));
+  return cut;
+}
+
+/** A robot message: WeCom's `markdown` or `markdown_v2` (both at most 4,096 bytes). */
+export interface ChatPost {
+  readonly msgtype: 'markdown' | 'markdown_v2';
+  readonly content: string;
+}
+
+/** A result line `> name: value`, as chatResult and the generic rendering write them. */
+const FIELD_LINE = /^> ([^:\n]{1,60}): (.+)$/;
+
+/** A value in a markdown_v2 table cell: one line, `|` escaped. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+/**
+ * The robot message for a finished task, in the format that shows it better. A succeeded task
+ * with result fields is `markdown_v2`, its fields in a two-column table (markdown has no tables:
+ * the fields would be a column of quoted lines). Anything else is `markdown`, where the error is
+ * coloured (`<font color="warning">`; markdown_v2 has no colours). Within
+ * {@link MAX_CHAT_BYTES}: table rows that do not fit are dropped with a last row saying so.
+ */
+export function chatPostFor(task: Task, types?: TaskTypeLookup): ChatPost {
+  const lines = chatLines(task, types);
+  if (task.status !== 'succeeded') {
+    const error = task.error ? `> error: ${task.error}` : undefined;
+    const content = lines
+      .map((l) =>
+        l === error ? `> error: <font color="warning">${l.slice('> error: '.length)}</font>` : l,
+      )
+      .join('\n');
+    return {
+      msgtype: 'markdown',
+      content:
+        Buffer.byteLength(content) <= MAX_CHAT_BYTES ? content : withinLimit(lines.join('\n')),
+    };
+  }
+  const [title = '', ...rest] = lines;
+  const rows: string[] = [];
+  const text: string[] = [title];
+  for (const line of rest) {
+    const field = FIELD_LINE.exec(line);
+    if (field?.[1] && field[2]) rows.push(`| ${cell(field[1])} | ${cell(field[2])} |`);
+    else text.push(line);
+  }
+  if (rows.length === 0) return { msgtype: 'markdown', content: withinLimit(lines.join('\n')) };
+  const head = [...text, '', '| 字段 field | 值 value |', '| --- | --- |'];
+  const size = (r: readonly string[]) => Buffer.byteLength([...head, ...r].join('\n'));
+  const more = (n: number) => `| … | ${n} more |`;
+  let kept = rows;
+  if (size(kept) > MAX_CHAT_BYTES) {
+    while (kept.length > 0 && size([...kept, more(rows.length - kept.length)]) > MAX_CHAT_BYTES) {
+      kept = kept.slice(0, -1);
+    }
+    kept = [...kept, more(rows.length - kept.length)];
+  }
+  return { msgtype: 'markdown_v2', content: [...head, ...kept].join('\n') };
 }

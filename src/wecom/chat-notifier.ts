@@ -1,6 +1,6 @@
 import type { Log } from '../ports/log';
 import type { Task } from '../tasks/task';
-import { chatMessageFor, type TaskTypeLookup } from './chat-message';
+import { type ChatPost, chatPostFor, type TaskTypeLookup } from './chat-message';
 import type { RateLimiter } from './rate-limiter';
 
 /** WeCom allows a group robot 20 messages a minute. */
@@ -75,25 +75,20 @@ export class ChatNotifier {
     if (!permit.ok)
       return { kind: 'later', delaySeconds: permit.retryAfterSeconds, reason: 'rate limited' };
     try {
-      const res = await this.options.fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          msgtype: 'markdown',
-          markdown: { content: chatMessageFor(task, types) },
-        }),
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
-      });
-      // WeCom answers 200 with {"errcode":0}; 45009 is its "over the limit" code.
-      const body = (await res.json().catch(() => ({}))) as { errcode?: number; errmsg?: string };
-      if (res.ok && (body.errcode ?? 0) === 0) return { kind: 'sent' };
-      if (body.errcode === 45009)
+      const answer = await postMarkdown(
+        this.options.fetch,
+        url,
+        chatPostFor(task, types),
+        this.options.timeoutMs,
+      );
+      if (answer.ok) return { kind: 'sent' };
+      // 45009 is WeCom's "over the limit" code.
+      if (answer.errcode === 45009)
         return { kind: 'later', delaySeconds: 60, reason: 'WeCom rate limit' };
       return {
         kind: 'later',
         delaySeconds: 30,
-        reason: `webhook answered ${res.status} ${body.errmsg ?? ''}`.trim(),
+        reason: `webhook answered ${answer.status} ${answer.errmsg ?? ''}`.trim(),
       };
     } catch (e) {
       return {
@@ -103,4 +98,40 @@ export class ChatNotifier {
       };
     }
   }
+}
+
+/** WeCom's answer to a markdown post (a robot webhook or a bot's response_url). */
+export interface MarkdownAnswer {
+  /** HTTP 2xx with `errcode` 0 (or none): WeCom took the message. */
+  readonly ok: boolean;
+  readonly status: number;
+  readonly errcode?: number;
+  readonly errmsg?: string;
+}
+
+/**
+ * Posts a `markdown` or `markdown_v2` message to a WeCom URL, following no redirect, within
+ * `timeoutMs` (default 5 s). WeCom answers 200 with `{"errcode":0}` when it took it.
+ * @throws what `fetch` throws (network error, timeout).
+ */
+export async function postMarkdown(
+  fetchFn: typeof fetch,
+  url: string,
+  post: ChatPost,
+  timeoutMs = 5000,
+): Promise<MarkdownAnswer> {
+  const res = await fetchFn(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ msgtype: post.msgtype, [post.msgtype]: { content: post.content } }),
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await res.json().catch(() => ({}))) as { errcode?: number; errmsg?: string };
+  return {
+    ok: res.ok && (body.errcode ?? 0) === 0,
+    status: res.status,
+    ...(body.errcode === undefined ? {} : { errcode: body.errcode }),
+    ...(body.errmsg === undefined ? {} : { errmsg: body.errmsg }),
+  };
 }

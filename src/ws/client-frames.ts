@@ -2,6 +2,7 @@ import * as z from '../validation/zod';
 import { AppError } from '../errors/app-error';
 import { clientTypeSchema, groupSchema, MAX_GROUPS_PER_CONNECTION } from '../names/names';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../push/json-depth';
+import { MAX_WORKER_CONCURRENCY } from '../tasks/socket/placement';
 import { TASK_ID_PATTERN } from '../tasks/task-id';
 
 /**
@@ -21,11 +22,21 @@ const streamPosition = z.strictObject({
 /** Stream → position; names, rights and the count are checked by the session (src/streams). */
 const resumeMap = z.record(z.string().check(z.minLength(1), z.maxLength(200)), streamPosition);
 
+const taskTypeName = z.string().check(z.minLength(1), z.maxLength(64));
+const taskId = z.string().check(z.regex(TASK_ID_PATTERN, 'not a task id'));
+
+/** `register`'s `worker`: the task types a socket worker takes, and how many at once (each). */
+const workerRegistration = z.strictObject({
+  taskTypes: z.array(taskTypeName).check(z.minLength(1), z.maxLength(16)),
+  concurrency: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_WORKER_CONCURRENCY))),
+});
+
 const registerFrame = z.strictObject({
   action: z.literal('register'),
   clientType: clientTypeSchema,
   groups: z.optional(z.array(groupSchema).check(z.maxLength(MAX_GROUPS_PER_CONNECTION))),
   resume: z.optional(resumeMap),
+  worker: z.optional(workerRegistration),
   requestId,
 });
 const joinFrame = z.strictObject({
@@ -45,7 +56,32 @@ const submitFrame = z.strictObject({
 
 const cancelFrame = z.strictObject({
   action: z.literal('cancel'),
-  taskId: z.string().check(z.regex(TASK_ID_PATTERN, 'not a task id')),
+  taskId,
+  requestId,
+});
+
+/* A socket worker's answers about a task it was offered (docs/protocol.md). */
+const progressFrame = z.strictObject({
+  action: z.literal('progress'),
+  taskId,
+  progress: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  note: z.optional(z.string().check(z.maxLength(500))),
+  requestId,
+});
+const resultFrame = z.strictObject({
+  action: z.literal('result'),
+  taskId,
+  result: z.unknown().check(z.refine((v) => v !== undefined, 'result is required')),
+  next: z.optional(
+    z.strictObject({ taskType: taskTypeName, args: z.record(z.string(), z.unknown()) }),
+  ),
+  requestId,
+});
+const failFrame = z.strictObject({
+  action: z.literal('fail'),
+  taskId,
+  error: z.string().check(z.minLength(1), z.maxLength(1000)),
+  retryable: z.optional(z.boolean()),
   requestId,
 });
 
@@ -56,6 +92,9 @@ export const schemas = {
   ping: pingFrame,
   submit: submitFrame,
   cancel: cancelFrame,
+  progress: progressFrame,
+  result: resultFrame,
+  fail: failFrame,
 } as const;
 
 /** The actions a client may send. */
@@ -123,11 +162,19 @@ export function parseClientFrame(body: string | null | undefined): ParsedClientF
   if (!parsed.success) return fail(new AppError('bad_request', describeIssue(parsed.error)));
   // zod checked every field but submit's object `args`, whose values it leaves unread; the
   // submit (zod again, the task record's marshalling) would recurse into them.
-  if (parsed.data.action === 'submit' && jsonDepthExceeds(parsed.data.args, MAX_JSON_DEPTH)) {
+  const nested =
+    parsed.data.action === 'submit'
+      ? parsed.data.args
+      : parsed.data.action === 'result'
+        ? [parsed.data.result, parsed.data.next?.args]
+        : undefined;
+  // The result's pair adds one level of its own.
+  const depth = parsed.data.action === 'result' ? MAX_JSON_DEPTH + 1 : MAX_JSON_DEPTH;
+  if (nested !== undefined && jsonDepthExceeds(nested, depth)) {
     return fail(
       new AppError(
         'bad_request',
-        `args is too deeply nested: at most ${MAX_JSON_DEPTH} levels of arrays and objects`,
+        `${parsed.data.action === 'submit' ? 'args' : 'result'} is too deeply nested: at most ${MAX_JSON_DEPTH} levels of arrays and objects`,
       ),
     );
   }

@@ -19,6 +19,12 @@ import type { StreamLog, StreamPosition } from '../streams/stream-log';
 import type { ClientFrame } from './client-frames';
 import { submitFromConnection, type WsSubmitPorts } from './submit';
 import { cancelTask } from '../tasks/cancel';
+import {
+  type SocketWorkerPorts,
+  workerFail,
+  workerProgress,
+  workerResult,
+} from '../tasks/socket/socket-workers';
 
 /**
  * Client types that receive other users' task updates or run work: the observer of every
@@ -44,6 +50,11 @@ export interface SessionPorts {
   readonly submit?: Omit<WsSubmitPorts, 'frames'>;
   /** The stream log: tips on `registered`/`joined`, and resume. Without it neither. */
   readonly streams?: StreamLog;
+  /**
+   * Socket workers: `register` with `worker`, and `progress`/`result`/`fail`. Without it those
+   * are answered `unknown_action`. A getter may build them on first use.
+   */
+  readonly workers?: SocketWorkerPorts;
 }
 
 /**
@@ -159,6 +170,19 @@ async function applyFrame(
       if (privileged && !hasRole(conn, 'worker') && !hasRole(conn, 'admin')) {
         throw forbidden(`clientType "${frame.clientType}" needs the worker or admin role`);
       }
+      if (frame.worker) {
+        if (!ports.workers) throw new AppError('unknown_action', 'this endpoint takes no workers');
+        if (!hasRole(conn, 'worker') && !hasRole(conn, 'admin')) {
+          throw forbidden('registering as a socket worker needs the worker or admin role');
+        }
+        const types = ports.submit?.submit.types ?? TASK_REGISTRY;
+        const unknown = frame.worker.taskTypes.find((t) => !types.find(t));
+        if (unknown !== undefined) {
+          throw badRequest(
+            `worker.taskTypes: unknown task type "${unknown}"; known: ${types.names.join(', ')}`,
+          );
+        }
+      }
       const groups = [...new Set(frame.groups ?? [])];
       checkGroups(conn, groups);
       checkGroupCount(conn, groups);
@@ -169,6 +193,14 @@ async function applyFrame(
       });
       const before = await checkedResume(ports, frame.resume, receives);
       const updated = await store.register(connectionId, frame.clientType, groups);
+      if (frame.worker && ports.workers) {
+        await ports.workers.workers.register(
+          connectionId,
+          [...new Set(frame.worker.taskTypes)],
+          frame.worker.concurrency ?? 1,
+          updated.expiresAt,
+        );
+      }
       return withStreams(
         ports,
         streamsOfConnection(updated),
@@ -227,6 +259,20 @@ async function applyFrame(
         changed,
         ...withRequestId(frame.requestId),
       });
+    }
+    case 'progress':
+    case 'result':
+    case 'fail': {
+      const workers = ports.workers;
+      if (!workers) throw new AppError('unknown_action', 'this endpoint takes no workers');
+      // Before any read of the task: a viewer learns nothing of it (not even that it exists).
+      const conn = await connectionOf(store, connectionId);
+      if (!hasRole(conn, 'worker') && !hasRole(conn, 'admin')) {
+        throw forbidden('only a socket worker (role worker or admin) may answer for a task');
+      }
+      if (frame.action === 'progress') return workerProgress(workers, connectionId, frame);
+      if (frame.action === 'result') return workerResult(workers, connectionId, frame);
+      return workerFail(workers, connectionId, frame);
     }
     case 'leave': {
       await store.leave(connectionId, frame.group);

@@ -8,6 +8,8 @@ describe('HTTP route authentication', () => {
   it.each([
     [{ method: 'GET', path: '/healthz', fn: 'httpApi' }, 'public'],
     [{ method: 'POST', path: '/wecom/callback', fn: 'wecomCallback' }, 'wecomSignature'],
+    [{ method: 'GET', path: '/wecom/bot', fn: 'wecomBot' }, 'wecomSignature'],
+    [{ method: 'POST', path: '/wecom/bot', fn: 'wecomBot' }, 'wecomSignature'],
     [{ method: 'POST', path: '/broadcast', fn: 'httpApi' }, 'adminToken'],
     [{ method: 'GET', path: '/tasks/{taskId}', fn: 'httpApi' }, 'adminToken'],
   ] as [HttpRouteSpec, string][])('classifies %o as %s', (route, expected) => {
@@ -33,5 +35,16 @@ describe('HTTP route authentication', () => {
     const act = () => httpRouteAuthReason(route, adminFn);
     // Assess
     expect(act).toThrow(/wecomSecret/);
+  });
+
+  it('accepts the bot callback, whose function verifies with the bot secret', () => {
+    // Prepare
+    const route: HttpRouteSpec = { method: 'POST', path: '/wecom/bot', fn: 'wecomBot' };
+    // Act
+    const reason = httpRouteAuthReason(route, FUNCTIONS.wecomBot);
+    // Assess
+    expect(FUNCTIONS.wecomBot.needs).toContain('wecomBotSecret');
+    expect(FUNCTIONS.wecomBot.needs).not.toContain('wecomSecret');
+    expect(reason).toMatch(/msg_signature/);
   });
 });

@@ -115,6 +115,179 @@ describe('readStackConfig', () => {
   });
 });
 
+describe('readStackConfig: socket workers', () => {
+  it('defaults to every task type in Lambda, a 300 s wait and a 30 s lease', () => {
+    // Prepare
+    const node = nodeWith({});
+    // Act
+    const { placement } = readStackConfig(node);
+    // Assess
+    expect(placement).toEqual({ placement: {}, placementTimeoutSeconds: 300, leaseSeconds: 30 });
+  });
+
+  it.each([
+    [
+      { download: 'websocket', logic: 'auto' },
+      { download: 'websocket', logic: 'auto' },
+    ],
+    ['{"download":"auto"}', { download: 'auto' }],
+    ['', {}],
+    [null, {}],
+  ])('reads placement %p (cdk.json object or -c JSON text)', (value, expected) => {
+    // Prepare
+    const node = nodeWith({ placement: value, placementTimeoutSeconds: '60', leaseSeconds: 15 });
+    // Act
+    const { placement } = readStackConfig(node);
+    // Assess
+    expect(placement).toEqual({
+      placement: expected,
+      placementTimeoutSeconds: 60,
+      leaseSeconds: 15,
+    });
+  });
+
+  it.each([
+    ['{"download":', 'context placement is not valid JSON'],
+    ['["download"]', 'context placement must be a JSON object of task type → lambda | websocket'],
+    ['"auto"', 'context placement must be a JSON object'],
+    [{ gpu: 'auto' }, 'context placement: unknown task type "gpu" (known: '],
+    [{ download: 'fargate' }, 'context placement.download="fargate" must be one of lambda, '],
+    [{ download: true }, 'context placement.download=true must be one of lambda, websocket, auto'],
+  ])('refuses placement %p with a clear error', (value, message) => {
+    // Prepare
+    const node = nodeWith({ placement: value });
+    // Act
+    const act = () => readStackConfig(node);
+    // Assess
+    expect(act).toThrow(message);
+  });
+
+  it.each([
+    [
+      'placementTimeoutSeconds',
+      0,
+      'context placementTimeoutSeconds=0 must be a whole number from 1 to 1800',
+    ],
+    // Past 30 minutes the reaper would fail a waiting task as stuck before its timeout.
+    ['placementTimeoutSeconds', '1801', 'context placementTimeoutSeconds="1801" must be a whole'],
+    [
+      'placementTimeoutSeconds',
+      '5m',
+      'context placementTimeoutSeconds="5m" must be a whole number',
+    ],
+    ['leaseSeconds', 0, 'context leaseSeconds=0 must be a whole number from 1 to 900'],
+    ['leaseSeconds', 901, 'context leaseSeconds=901 must be a whole number from 1 to 900'],
+    ['leaseSeconds', 2.5, 'context leaseSeconds=2.5 must be a whole number from 1 to 900'],
+  ])('refuses %s=%p naming the key and the range', (key, value, message) => {
+    // Prepare
+    const node = nodeWith({ [key]: value });
+    // Act
+    const act = () => readStackConfig(node);
+    // Assess
+    expect(act).toThrow(message);
+  });
+
+  it('fails the synth itself on an unknown task type, before anything is built', () => {
+    // Prepare
+    const context = { [cxapi.BUNDLING_STACKS]: [], placement: '{"dowload":"websocket"}' };
+    // Act
+    const act = () => synthTaskwire({ context });
+    // Assess
+    expect(act).toThrow('context placement: unknown task type "dowload" (known: download, logic)');
+  });
+});
+
+describe('readStackConfig: the intelligent bot', () => {
+  it("defaults to WeCom's 6-minute stream window, a 30 s margin and WeCom's hosts", () => {
+    // Prepare
+    const node = nodeWith({});
+    // Act
+    const { wecomBot } = readStackConfig(node);
+    // Assess
+    expect(wecomBot).toEqual({
+      streamWindowSeconds: 360,
+      streamMarginSeconds: 30,
+      responseHosts: undefined,
+    });
+  });
+
+  it.each([
+    [{ wecomStreamWindowSeconds: '120' }, 120, 30],
+    [{ wecomStreamWindowSeconds: 60 }, 60, 15],
+    [{ wecomStreamWindowSeconds: 300, wecomStreamMarginSeconds: '75' }, 300, 75],
+    [{ wecomStreamMarginSeconds: 1 }, 360, 1],
+  ])('reads the stream timing from %o', (context, window, margin) => {
+    // Prepare
+    const node = nodeWith(context);
+    // Act
+    const { wecomBot } = readStackConfig(node);
+    // Assess
+    expect([wecomBot.streamWindowSeconds, wecomBot.streamMarginSeconds]).toEqual([window, margin]);
+  });
+
+  it.each([
+    [
+      { wecomStreamWindowSeconds: 361 },
+      'context wecomStreamWindowSeconds=361 must be a whole number from 10 to 360',
+    ],
+    [
+      { wecomStreamWindowSeconds: '9' },
+      'context wecomStreamWindowSeconds="9" must be a whole number from 10',
+    ],
+    [
+      { wecomStreamMarginSeconds: 0 },
+      'context wecomStreamMarginSeconds=0 must be a whole number from 1 to 90',
+    ],
+    [
+      { wecomStreamWindowSeconds: 100, wecomStreamMarginSeconds: 30 },
+      'context wecomStreamMarginSeconds=30 must be a whole number from 1 to 25',
+    ],
+  ])('refuses %o naming the key and the range', (context, message) => {
+    // Prepare
+    const node = nodeWith(context);
+    // Act
+    const act = () => readStackConfig(node);
+    // Assess
+    expect(act).toThrow(message);
+  });
+
+  it.each([
+    ['qyapi.weixin.qq.com', ['qyapi.weixin.qq.com']],
+    [
+      ' QYAPI.weixin.qq.com , proxy.example.com:8443,',
+      ['qyapi.weixin.qq.com', 'proxy.example.com:8443'],
+    ],
+    [
+      ['a.example.com', 'b.example.com'],
+      ['a.example.com', 'b.example.com'],
+    ],
+    [',', undefined],
+  ])('reads response_url hosts %p', (value, hosts) => {
+    // Prepare
+    const node = nodeWith({ wecomResponseHosts: value });
+    // Act
+    const { wecomBot } = readStackConfig(node);
+    // Assess
+    expect(wecomBot.responseHosts).toEqual(hosts);
+  });
+
+  it.each([
+    ['https://qyapi.weixin.qq.com', '"https://qyapi.weixin.qq.com" is not a host'],
+    ['qyapi.weixin.qq.com/cgi-bin', '"qyapi.weixin.qq.com/cgi-bin" is not a host'],
+    ['*.weixin.qq.com', '"*.weixin.qq.com" is not a host'],
+    ['a.example.com b.example.com', '"a.example.com b.example.com" is not a host'],
+    [[42], '42 is not a host'],
+    [42, 'context wecomResponseHosts must be a comma-separated list of hosts'],
+  ])('refuses response_url hosts %p', (value, message) => {
+    // Prepare
+    const node = nodeWith({ wecomResponseHosts: value });
+    // Act
+    const act = () => readStackConfig(node);
+    // Assess
+    expect(act).toThrow(message);
+  });
+});
+
 describe('readTaskSettings', () => {
   it('is undefined without download servers', () => {
     // Prepare / Act

@@ -1,6 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { ENV, FUNCTIONS, TASK_WORKERS } from '../../lambdas/catalog';
+import { ENV, FUNCTIONS, TASK_WORKERS, type Need } from '../../lambdas/catalog';
 import { catalogEntries, workerId } from '../../lib/constructs/catalog-functions';
 import {
   logicalIdOf,
@@ -25,6 +25,15 @@ const TASK_SETTINGS = {
 };
 const OIDC = { issuer: 'https://id.example.com', audience: 'taskwire' };
 const TOPIC_ARN = 'arn:aws:sns:eu-central-1:123456789012:on-call';
+/** Socket workers and the intelligent bot, one value as cdk.json gives it, one as `-c` does. */
+const ADDITIONS = {
+  placement: { download: 'websocket', logic: 'auto' },
+  placementTimeoutSeconds: '120',
+  leaseSeconds: 45,
+  wecomStreamWindowSeconds: 240,
+  wecomStreamMarginSeconds: '20',
+  wecomResponseHosts: 'qyapi.weixin.qq.com,bot-proxy.example.com',
+};
 
 const synth = (context: Record<string, unknown>, nag = false) =>
   synthTaskwire({ context: { ...NO_BUNDLING, ...context }, nag });
@@ -43,7 +52,7 @@ let full: SynthesizedTaskwire;
 let bare: SynthesizedTaskwire;
 
 beforeAll(() => {
-  full = synth({ ...TASK_SETTINGS, alarmEmail: 'ops@example.com', oidc: OIDC }, true);
+  full = synth({ ...TASK_SETTINGS, ...ADDITIONS, alarmEmail: 'ops@example.com', oidc: OIDC }, true);
   bare = synth({});
 });
 
@@ -190,8 +199,59 @@ describe('identity providers', () => {
   });
 });
 
+describe('socket workers and the intelligent bot from context', () => {
+  const withNeed = (need: Need) => ALL_SPECS.filter(([, spec]) => spec.needs.includes(need));
+  const withoutNeed = (need: Need) => ALL_SPECS.filter(([, spec]) => !spec.needs.includes(need));
+
+  it.each(withNeed('placement'))('gives %s the placement, its timeout and the lease', (id) => {
+    // Prepare / Act
+    const environment = environmentOf(full, id);
+    // Assess
+    expect(environment).toMatchObject({
+      [ENV.placementTimeoutSeconds]: '120',
+      [ENV.leaseSeconds]: '45',
+    });
+    expect(JSON.parse(String(environment[ENV.placement]))).toEqual(ADDITIONS.placement);
+  });
+
+  it.each(withNeed('wecomBotSecret'))('gives %s the stream window and margin', (id) => {
+    // Prepare / Act
+    const environment = environmentOf(full, id);
+    // Assess
+    expect(environment).toMatchObject({
+      [ENV.wecomStreamWindowSeconds]: '240',
+      [ENV.wecomStreamMarginSeconds]: '20',
+    });
+  });
+
+  it.each(withoutNeed('wecomBotSecret'))('keeps the stream timing from %s', (id) => {
+    // Prepare / Act
+    const environment = environmentOf(full, id);
+    // Assess
+    expect(environment[ENV.wecomStreamWindowSeconds]).toBeUndefined();
+    expect(environment[ENV.wecomStreamMarginSeconds]).toBeUndefined();
+  });
+
+  it.each(withNeed('chatWebhook'))(
+    'gives %s, which tells tasks’ ends, the response hosts',
+    (id) => {
+      // Prepare / Act
+      const environment = environmentOf(full, id);
+      // Assess
+      expect(environment[ENV.wecomResponseHosts]).toBe('qyapi.weixin.qq.com,bot-proxy.example.com');
+    },
+  );
+
+  it.each(withoutNeed('chatWebhook'))('keeps the response hosts from %s', (id) => {
+    // Prepare / Act
+    const environment = environmentOf(full, id);
+    // Assess
+    expect(environment[ENV.wecomResponseHosts]).toBeUndefined();
+  });
+});
+
 describe('cdk synth with complete context', () => {
-  it('warns about nothing (task settings, alarm email and OIDC issuer set; nag on)', () => {
+  it('warns about nothing (task settings, alarm email, OIDC, socket workers, bot; nag on)', () => {
     // Prepare
     full.app.synth({ force: true });
     // Act

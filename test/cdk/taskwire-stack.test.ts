@@ -4,10 +4,12 @@ import { describeFunctions } from './suites/functions';
 import { describeHttpApi } from './suites/http-api';
 import { describeNag } from './suites/nag';
 import { describeReaper } from './suites/reaper';
+import { describeSocketWorkers } from './suites/socket-workers';
 import { describeSweeper } from './suites/sweeper';
 import { describeTables } from './suites/tables';
 import { describeTaskQueues } from './suites/task-queues';
 import { describeWebSocketApi } from './suites/websocket-api';
+import { describeWecomBot } from './suites/wecom-bot';
 
 /**
  * The Taskwire stack as `cdk synth` builds it: cdk.json context, the real catalog, real esbuild
@@ -35,4 +37,6 @@ describeTaskQueues(get);
 describeFunctions(get);
 describeReaper(get);
 describeSweeper(get);
+describeSocketWorkers(get);
+describeWecomBot(get);
 describeConsole(get);

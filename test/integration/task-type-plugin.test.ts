@@ -103,11 +103,13 @@ describe('a task type registered with the runtime, from WeCom', () => {
     });
     await eventually(() => rt.chat.received.some((p) => JSON.stringify(p.body).includes(taskId)));
     const message = rt.chat.received
-      .map((p) => (p.body as { markdown?: { content?: string } }).markdown?.content ?? '')
-      .find((m) => m.includes(taskId));
-    expect(message).toContain('**echo** succeeded');
-    expect(message).toContain('> echo hello world');
-    expect(message).toContain('> echoed 2: hello world');
+      .map((p) => p.body as { msgtype?: string; markdown_v2?: { content?: string } })
+      .find((b) => JSON.stringify(b).includes(taskId));
+    // A result with fields goes as markdown_v2, the fields in a table.
+    expect(message?.msgtype).toBe('markdown_v2');
+    expect(message?.markdown_v2?.content).toContain('**echo** succeeded');
+    expect(message?.markdown_v2?.content).toContain('> echo hello world');
+    expect(message?.markdown_v2?.content).toContain('| echoed 2 | hello world |');
   });
 
   it('lists the type, its usage line and its alias in the help', async () => {

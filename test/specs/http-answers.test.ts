@@ -2,9 +2,13 @@ import { createApiHandler } from '../../lambdas/http/api';
 import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/http/routes';
 import type { HttpResult } from '../../lambdas/edge/http';
 import { createWecomCallbackHandler } from '../../lambdas/http/wecom-callback';
+import { createWecomBotHandler } from '../../lambdas/http/wecom-bot';
+import { botKeysOf } from '../../lambdas/http/wecom-bot-config';
+import { botCallbackRequest, botText } from '../../local/wecom-bot-client';
+import { MemoryBotStore } from '../../src/wecom/bot/store';
 import { createConsoleHandler } from '../../lambdas/http/console';
 import { wecomKeysOf } from '../../lambdas/config/wecom-config';
-import { DEV_WECOM } from '../../local/wecom-dev';
+import { DEV_WECOM, DEV_WECOM_BOT } from '../../local/wecom-dev';
 import { buildAsyncApi } from '../../scripts/specs/asyncapi';
 import { specInfo } from '../../scripts/specs/documents';
 import { buildOpenApi } from '../../scripts/specs/openapi';
@@ -340,6 +344,85 @@ describe('WeCom answers match the OpenAPI document', () => {
     );
     await call(
       { routeKey: 'POST /wecom/callback', rawQueryString: signed(xml), body: 'x'.repeat(70_000) },
+      413,
+    );
+  });
+});
+
+describe('WeCom intelligent bot answers match the OpenAPI document', () => {
+  const keys = botKeysOf(DEV_WECOM_BOT, 'test');
+  const ts = String(Math.floor(NOW.getTime() / 1000));
+
+  it('for the URL check, a stream answer, an empty answer and the refusals', async () => {
+    const handler = createWecomBotHandler({
+      keys: async () => keys,
+      submit: {
+        tasks: new MemoryTaskStore(),
+        queue: { enqueue: async () => undefined },
+        clock: { now: () => NOW },
+        log: silentLog,
+        args: { servers: ['local'], defaultServer: 'local' },
+      },
+      commands: { servers: ['local'], defaultServer: 'local' },
+      store: new MemoryBotStore(),
+      timing: { windowMs: 360_000, marginMs: 30_000 },
+      log: silentLog,
+      clock: { now: () => NOW },
+    });
+    const call = async (r: Request, status: number) => {
+      called.add(r.routeKey);
+      const result = await handler(httpEvent(r));
+      expect([r.routeKey, result.statusCode]).toEqual([r.routeKey, status]);
+      expectDocumentedAnswer(openapi, r.routeKey, result);
+      return result;
+    };
+    const echostr = keys.cipher.encrypt('challenge-7');
+    const q = new URLSearchParams({
+      msg_signature: signature(keys.token, ts, 'n0nce', echostr),
+      timestamp: ts,
+      nonce: 'n0nce',
+      echostr,
+    }).toString();
+    expect((await call({ routeKey: 'GET /wecom/bot', rawQueryString: q }, 200)).body).toBe(
+      'challenge-7',
+    );
+    const text = botCallbackRequest(DEV_WECOM_BOT, botText({}, 'download 12345'), { now: NOW });
+    const stream = await call(
+      { routeKey: 'POST /wecom/bot', rawQueryString: text.query, body: text.body },
+      200,
+    );
+    expect(stream.headers['content-type']).toMatch(/^application\/json/);
+    const event = botCallbackRequest(
+      DEV_WECOM_BOT,
+      {
+        msgid: '9',
+        aibotid: 'a',
+        chattype: 'single',
+        from: { userid: 'u' },
+        msgtype: 'event',
+        event: { eventtype: 'feedback_event' },
+      },
+      { now: NOW },
+    );
+    expect(
+      (
+        await call(
+          { routeKey: 'POST /wecom/bot', rawQueryString: event.query, body: event.body },
+          200,
+        )
+      ).body,
+    ).toBe('');
+    await call({ routeKey: 'GET /wecom/bot', rawQueryString: 'timestamp=1' }, 400);
+    await call(
+      {
+        routeKey: 'POST /wecom/bot',
+        rawQueryString: text.query.replace(/msg_signature=./, 'msg_signature=0'),
+        body: text.body,
+      },
+      401,
+    );
+    await call(
+      { routeKey: 'POST /wecom/bot', rawQueryString: text.query, body: 'x'.repeat(70_000) },
       413,
     );
   });

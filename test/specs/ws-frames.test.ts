@@ -136,6 +136,41 @@ describe('server frames match the AsyncAPI document', () => {
     expectDocumented(frames.make('session.expiring', { closesAt: NOW.toISOString() }));
   });
 
+  it('for socket-worker frames (task.assign, task.ack, task.cancel)', () => {
+    // The fields as src/tasks/socket/socket-workers.ts sends them (the frame types are checked
+    // against the same schemas at compile time); the live frames are in socket-workers.test.ts.
+    const frames = frameFactory(new ManualClock(NOW));
+    const taskId = 't_aaaaaaaaaaaaaaaaaaaa';
+    expectDocumented(
+      frames.make('task.assign', {
+        taskId,
+        taskType: 'logic',
+        args: { args: ['a'] },
+        parentTaskId: 't_bbbbbbbbbbbbbbbbbbbb',
+        attempt: 2,
+        leaseSeconds: 30,
+      }),
+    );
+    expectDocumented(frames.make('task.ack', { taskId, requestId: 'r1' }));
+    expectDocumented(frames.make('task.cancel', { taskId }));
+  });
+
+  it('for worker actions where socket workers are off: unknown_action', async () => {
+    const { send } = setup();
+    const taskId = 't_aaaaaaaaaaaaaaaaaaaa';
+    const answers = [
+      await send({ action: 'progress', taskId, progress: 0.5 }),
+      await send({ action: 'result', taskId, result: {} }),
+      await send({ action: 'fail', taskId, error: 'x' }),
+    ];
+    expect(answers.map((a) => [a.type, a.code])).toEqual([
+      ['error', 'unknown_action'],
+      ['error', 'unknown_action'],
+      ['error', 'unknown_action'],
+    ]);
+    for (const a of answers) expectDocumented(a);
+  });
+
   it('for error frames', async () => {
     const { send } = setup();
     const errors = [

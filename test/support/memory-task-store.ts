@@ -1,4 +1,5 @@
 import { isTerminal, TASK_STATUSES, type Task, type TaskStatus } from '../../src/tasks/task';
+import type { LeasedEnd, LeaseStore, LeaseTerms } from '../../src/tasks/socket/lease-store';
 import type {
   CreateResult,
   TaskChange,
@@ -7,8 +8,11 @@ import type {
   TaskStore,
 } from '../../src/tasks/task-store';
 
-/** An in-memory TaskStore with the same forward-only rules as the DynamoDB one. */
-export class MemoryTaskStore implements TaskStore {
+/**
+ * An in-memory TaskStore with the same forward-only rules as the DynamoDB one, and the socket
+ * workers' leases with the same conditions as its conditional writes.
+ */
+export class MemoryTaskStore implements TaskStore, LeaseStore {
   public readonly all = new Map<string, Task>();
   private readonly claims = new Map<string, number>();
 
@@ -101,5 +105,99 @@ export class MemoryTaskStore implements TaskStore {
     >;
     for (const t of this.all.values()) counts[t.status]++;
     return counts;
+  }
+
+  /* Leases (src/tasks/socket/lease-store.ts), as DynamoTaskStore's conditions. */
+
+  /** Whether the connection holds an unlapsed lease on the task at `now` (ISO). */
+  private holds(task: Task | undefined, connectionId: string, now: string): task is Task {
+    return (
+      task?.status === 'running' &&
+      task.workerConnectionId === connectionId &&
+      task.leaseExpiresAt !== undefined &&
+      task.leaseExpiresAt > now
+    );
+  }
+
+  public async takeLease(taskId: string, previousAttempt: number, terms: LeaseTerms) {
+    const task = this.all.get(taskId);
+    if (task?.status !== 'queued' || (task.attempt ?? 0) !== previousAttempt) return undefined;
+    const next: Task = {
+      ...task,
+      status: 'running',
+      workerConnectionId: terms.connectionId,
+      leaseExpiresAt: terms.leaseExpiresAt,
+      attempt: terms.attempt,
+    };
+    this.all.set(taskId, next);
+    return next;
+  }
+
+  public async renewLease(
+    taskId: string,
+    connectionId: string,
+    now: string,
+    leaseExpiresAt: string,
+    progress?: number,
+    note?: string,
+  ) {
+    const task = this.all.get(taskId);
+    if (!this.holds(task, connectionId, now)) return undefined;
+    const next: Task = {
+      ...task,
+      leaseExpiresAt,
+      ...(progress !== undefined ? { progress } : {}),
+      ...(note !== undefined ? { note } : {}),
+    };
+    this.all.set(taskId, next);
+    return next;
+  }
+
+  public async endLeased(taskId: string, connectionId: string, now: string, end: LeasedEnd) {
+    const task = this.all.get(taskId);
+    if (!this.holds(task, connectionId, now)) return undefined;
+    const next: Task = {
+      ...task,
+      status: end.to,
+      updatedAt: now,
+      ...(end.result !== undefined ? { result: end.result } : {}),
+      ...(end.error !== undefined ? { error: end.error } : {}),
+    };
+    this.all.set(taskId, next);
+    return next;
+  }
+
+  public async releaseLease(
+    taskId: string,
+    connectionId: string,
+    attempt: number,
+    nextAttempt: number,
+  ) {
+    const task = this.all.get(taskId);
+    if (
+      task?.status !== 'running' ||
+      task.workerConnectionId !== connectionId ||
+      task.attempt !== attempt
+    ) {
+      return undefined;
+    }
+    const { workerConnectionId: _c, leaseExpiresAt: _l, ...rest } = task;
+    const next: Task = { ...rest, status: 'queued', attempt: nextAttempt };
+    this.all.set(taskId, next);
+    return next;
+  }
+
+  public async failLeased(taskId: string, connectionId: string, attempt: number, error: string) {
+    const task = this.all.get(taskId);
+    if (
+      task?.status !== 'running' ||
+      task.workerConnectionId !== connectionId ||
+      task.attempt !== attempt
+    ) {
+      return undefined;
+    }
+    const next: Task = { ...task, status: 'failed', error };
+    this.all.set(taskId, next);
+    return next;
   }
 }

@@ -5,6 +5,8 @@ import { buildReaperPorts } from '../workers';
 import { chatNotifier } from './chat';
 import { taskUpdates } from './connections';
 import { taskQueue, taskStore } from './tasks';
+import { sweepLapsedLease } from '../../../src/tasks/socket/socket-workers';
+import { socketWorkerPorts } from './socket-workers';
 
 /** The reaper's ports: the tasks table, the task queues, pushes and the chat. */
 export const reaperPorts = /* @__PURE__ */ once(() =>
@@ -15,5 +17,6 @@ export const reaperPorts = /* @__PURE__ */ once(() =>
     chat: chatNotifier(),
     clock: systemClock,
     log: logger,
+    lapsedLease: (taskId) => sweepLapsedLease(socketWorkerPorts(logger), taskId),
   }),
 );

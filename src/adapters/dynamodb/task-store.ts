@@ -16,6 +16,7 @@ import {
   RUNNING_DEADLINE_MS,
 } from '../../tasks/reaper';
 import { isTerminal, TASK_STATUSES, type Task, type TaskStatus } from '../../tasks/task';
+import type { LeasedEnd, LeaseStore, LeaseTerms } from '../../tasks/socket/lease-store';
 import type {
   CreateResult,
   TaskChange,
@@ -73,7 +74,7 @@ function toTask(item: Record<string, unknown>): Task {
 }
 
 /** Tasks on DynamoDB (or dynalite): one item per task, keyed by taskId. */
-export class DynamoTaskStore implements TaskStore, ReaperStore {
+export class DynamoTaskStore implements TaskStore, ReaperStore, LeaseStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
@@ -388,6 +389,150 @@ export class DynamoTaskStore implements TaskStore, ReaperStore {
         ':now': this.clock.now().toISOString(),
         ':s': task.status,
         ':seen': task.deadlineAt,
+      },
+    });
+    return item ? toTask(item) : undefined;
+  }
+
+  /* Leases of socket workers (src/tasks/socket/lease-store.ts): each one conditional write. */
+
+  public async takeLease(
+    taskId: string,
+    previousAttempt: number,
+    terms: LeaseTerms,
+  ): Promise<Task | undefined> {
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      // The lease's expiry is the reaper's deadline too: the sweep finds it in openByDeadline.
+      UpdateExpression:
+        'SET #s = :running, workerConnectionId = :c, leaseExpiresAt = :l, attempt = :a, ' +
+        'deadlineAt = :l, updatedAt = :now',
+      ConditionExpression:
+        '#s = :queued AND (attempt = :prev OR (attribute_not_exists(attempt) AND :prev = :zero))',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':queued': 'queued',
+        ':c': terms.connectionId,
+        ':l': terms.leaseExpiresAt,
+        ':a': terms.attempt,
+        ':prev': previousAttempt,
+        ':zero': 0,
+        ':now': this.clock.now().toISOString(),
+      },
+    });
+    return item ? toTask(item) : undefined;
+  }
+
+  public async renewLease(
+    taskId: string,
+    connectionId: string,
+    now: string,
+    leaseExpiresAt: string,
+    progress?: number,
+    note?: string,
+  ): Promise<Task | undefined> {
+    const sets = ['leaseExpiresAt = :l', 'deadlineAt = :l', 'updatedAt = :now'];
+    if (progress !== undefined) sets.push('progress = :p');
+    // Named through #n: a worker's free text, kept clear of DynamoDB's reserved words.
+    if (note !== undefined) sets.push('#n = :n');
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#s = :running AND workerConnectionId = :c AND leaseExpiresAt > :now',
+      ExpressionAttributeNames: { '#s': 'status', ...(note !== undefined ? { '#n': 'note' } : {}) },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':c': connectionId,
+        ':l': leaseExpiresAt,
+        ':now': now,
+        ...(progress !== undefined ? { ':p': progress } : {}),
+        ...(note !== undefined ? { ':n': note } : {}),
+      },
+    });
+    return item ? toTask(item) : undefined;
+  }
+
+  public async endLeased(
+    taskId: string,
+    connectionId: string,
+    now: string,
+    end: LeasedEnd,
+  ): Promise<Task | undefined> {
+    const names: Record<string, string> = { '#s': 'status' };
+    const values: Record<string, unknown> = {
+      ':to': end.to,
+      ':running': 'running',
+      ':c': connectionId,
+      ':now': now,
+    };
+    const sets = ['#s = :to', 'updatedAt = :now'];
+    for (const field of ['result', 'error'] as const) {
+      if (end[field] === undefined) continue;
+      sets.push(`#${field} = :${field}`);
+      names[`#${field}`] = field;
+      values[`:${field}`] = end[field];
+    }
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE deadlineAt`,
+      ConditionExpression: '#s = :running AND workerConnectionId = :c AND leaseExpiresAt > :now',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return item ? toTask(item) : undefined;
+  }
+
+  public async releaseLease(
+    taskId: string,
+    connectionId: string,
+    attempt: number,
+    nextAttempt: number,
+    deadlineAt: string,
+  ): Promise<Task | undefined> {
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression:
+        'SET #s = :queued, attempt = :next, deadlineAt = :d, updatedAt = :now ' +
+        'REMOVE workerConnectionId, leaseExpiresAt',
+      ConditionExpression: '#s = :running AND workerConnectionId = :c AND attempt = :a',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':queued': 'queued',
+        ':running': 'running',
+        ':c': connectionId,
+        ':a': attempt,
+        ':next': nextAttempt,
+        ':d': deadlineAt,
+        ':now': this.clock.now().toISOString(),
+      },
+    });
+    return item ? toTask(item) : undefined;
+  }
+
+  public async failLeased(
+    taskId: string,
+    connectionId: string,
+    attempt: number,
+    error: string,
+  ): Promise<Task | undefined> {
+    const item = await updateIfAllowed(this.client, {
+      TableName: this.table,
+      Key: { taskId },
+      UpdateExpression: 'SET #s = :failed, #e = :error, updatedAt = :now REMOVE deadlineAt',
+      ConditionExpression: '#s = :running AND workerConnectionId = :c AND attempt = :a',
+      ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':running': 'running',
+        ':c': connectionId,
+        ':a': attempt,
+        ':error': error,
+        ':now': this.clock.now().toISOString(),
       },
     });
     return item ? toTask(item) : undefined;

@@ -195,6 +195,7 @@ export function describeFunctions(getTaskwire: GetTaskwire): void {
     describe.each([
       ['authSecret', () => get().stack.authSecret.secret, ENV.authSecretArn],
       ['wecomSecret', () => get().stack.wecomSecret.secret, ENV.wecomSecretArn],
+      ['wecomBotSecret', () => get().stack.wecomBotSecret.secret, ENV.wecomBotSecretArn],
       [
         'downloadCredentials',
         () => get().stack.downloadCredentials.secret,

@@ -118,19 +118,29 @@ export function describeReaper(getTaskwire: GetTaskwire): void {
       expect(typeof environment()[ENV.taskQueues]).not.toBe('undefined');
     });
 
-    it('reads no secret and no bucket, and gets no task or download settings', () => {
+    it('reads no secret and no bucket, and gets no download credentials', () => {
       // Prepare
-      const { authSecret, wecomSecret, downloadCredentials, artifacts } = get().stack;
+      const { authSecret, wecomSecret, wecomBotSecret, downloadCredentials, artifacts } =
+        get().stack;
       // Act
-      const onSecrets = [authSecret, wecomSecret, downloadCredentials].flatMap(({ secret }) =>
-        actionsOn(resolved(secret, secret.secretArn)),
+      const onSecrets = [authSecret, wecomSecret, wecomBotSecret, downloadCredentials].flatMap(
+        ({ secret }) => actionsOn(resolved(secret, secret.secretArn)),
       );
       const onBucket = actionsOn(resolved(artifacts.bucket, artifacts.bucket.bucketArn));
       // Assess
       expect(onSecrets).toEqual([]);
       expect(onBucket).toEqual([]);
-      expect(environment()[ENV.downloadServers]).toBeUndefined();
+      expect(environment()[ENV.downloadCredentialsArn]).toBeUndefined();
       expect(environment()[ENV.artifactsBucket]).toBeUndefined();
+    });
+
+    it('sweeps lapsed socket-worker leases: placement and task settings, as a submit needs', () => {
+      // Prepare / Act
+      const needs = FUNCTIONS.taskReaper.needs;
+      // Assess: a lapsed lease re-offers the task; the chain's submit reads the task settings.
+      expect(needs).toEqual(expect.arrayContaining(['placement', 'taskConfig', 'queues:send']));
+      expect(environment()[ENV.placement]).toBe('{}');
+      expect(environment()[ENV.leaseSeconds]).toBe('30');
     });
   });
 }

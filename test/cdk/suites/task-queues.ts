@@ -83,23 +83,31 @@ export function describeTaskQueues(getTaskwire: GetTaskwire): void {
         .filter(([, q]) => q.Properties?.RedrivePolicy === undefined)
         .map(([id]) => id);
       // Act
-      const alarms = Object.values(resourcesOfType(get().template, 'AWS::CloudWatch::Alarm'));
-      const watched = alarms
-        .filter((a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible')
-        .map((a) => {
-          const dims = a.Properties?.Dimensions as { Value: { 'Fn::GetAtt': [string, string] } }[];
-          return dims[0]?.Value['Fn::GetAtt'][0];
-        });
+      const alarms = resourcesOfType(get().template, 'AWS::CloudWatch::Alarm');
+      const dlqAlarms = Object.entries(alarms).filter(
+        ([, a]) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible',
+      );
+      const watched = dlqAlarms.map(([, a]) => {
+        const dims = a.Properties?.Dimensions as { Value: { 'Fn::GetAtt': [string, string] } }[];
+        return dims[0]?.Value['Fn::GetAtt'][0];
+      });
       // Assess
       expect(dlqIds.length).toBeGreaterThanOrEqual(TASK_TYPE_NAMES.length + 1);
-      expect(watched.sort()).toEqual(expect.arrayContaining(dlqIds.sort()));
-      for (const a of alarms) {
+      expect(watched.sort()).toEqual(dlqIds.sort());
+      for (const [, a] of dlqAlarms) {
         expect(a.Properties).toMatchObject({
+          Namespace: 'AWS/SQS',
           Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
           EvaluationPeriods: 3,
+          Period: 300,
           Statistic: 'Minimum',
+          TreatMissingData: 'notBreaching',
         });
       }
+      // The stack's other alarm is the no_worker one (suites/socket-workers.ts); nothing else.
+      const others = Object.keys(alarms).filter((id) => !dlqAlarms.some(([d]) => d === id));
+      expect(others).toEqual([logicalIdOf(get().stack.noWorkerAlarm)]);
     });
 
     it('refuses non-TLS access to every queue', () => {

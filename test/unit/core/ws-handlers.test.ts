@@ -273,6 +273,28 @@ describe('$disconnect', () => {
     expect(result).toEqual({ statusCode: 200 });
   });
 
+  it('still removes the records when the socket-worker ports cannot be built', async () => {
+    // Prepare: settings missing make the workers factory throw, as it would in a broken deploy
+    const store = new MemoryConnectionStore();
+    store.seed({ connectionId: 'w1', userId: 'wendy', roles: ['worker'] });
+    const log = new RecordingLog();
+    const handler = createDisconnectHandler({
+      store,
+      log,
+      workers: () => {
+        throw new Error('setting TASKWIRE_PLACEMENT is not valid JSON');
+      },
+    });
+
+    // Act
+    const result = await handler(wsEvent('DISCONNECT', { connectionId: 'w1' }));
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(store.removed).toEqual(['w1']);
+    expect(log.at('error')[0]?.message).toBe('could not take back a socket worker’s tasks');
+  });
+
   it('refuses an event without a connection id', async () => {
     // Prepare
     const store = new MemoryConnectionStore();

@@ -5,7 +5,7 @@ import {
   TASK_TYPES,
 } from '../../../src/tasks/registry';
 import type { Task } from '../../../src/tasks/task';
-import { chatMessageFor, type TaskTypeLookup } from '../../../src/wecom/chat-message';
+import { chatMessageFor, chatPostFor, type TaskTypeLookup } from '../../../src/wecom/chat-message';
 import { chatText } from '../../../src/wecom/chat-replies';
 import { echoType } from '../tasks/echo-type';
 
@@ -170,6 +170,74 @@ describe('chatMessageFor: each type says what its task is and what it found', ()
       }),
     ]);
     expect(Buffer.byteLength(chatMessageFor(task({ result: {} }), long))).toBeLessThanOrEqual(4000);
+  });
+});
+
+describe('chatPostFor: the format that shows the message better', () => {
+  it('sends a succeeded task’s result fields as a markdown_v2 table', () => {
+    // Act
+    const post = chatPostFor(
+      task({
+        taskType: 'download',
+        args: { dsNumber: '123', server: 'cn' },
+        result: {
+          artifact: { key: 'downloads/t_1/123', name: 'a|b', size: 2086, sha256: sha },
+          server: 'cn',
+          url: 'https://x/123',
+          logicTaskId: 't_2',
+        },
+      }),
+      TASK_REGISTRY,
+    );
+
+    // Assess: the title and summary above, one row per field, a `|` in a value escaped
+    expect(post).toEqual({
+      msgtype: 'markdown_v2',
+      content: [
+        '✅ **download** succeeded · `t_1`',
+        '> download 123 cn',
+        '',
+        '| 字段 field | 值 value |',
+        '| --- | --- |',
+        '| file | a\\|b (2086 bytes) |',
+        '| server | cn |',
+        '| logic | `t_2` |',
+      ].join('\n'),
+    });
+  });
+
+  it('sends a failed task as markdown with its error coloured', () => {
+    expect(chatPostFor(task({ status: 'failed', error: 'HTTP 404' }), types)).toEqual({
+      msgtype: 'markdown',
+      content: [
+        '❌ **echo** failed · `t_1`',
+        '> echo hi there',
+        '> error: <font color="warning">HTTP 404</font>',
+      ].join('\n'),
+    });
+  });
+
+  it('sends a succeeded task without fields as plain markdown', () => {
+    const bare = createTaskRegistry([anyTaskType({ ...echoType, chatResult: () => [] })]);
+    expect(chatPostFor(task({ result: {} }), bare).msgtype).toBe('markdown');
+  });
+
+  it('keeps a long table under 4,096 bytes, saying how many rows it left out', () => {
+    // Prepare: 400 fields of 60 bytes each
+    const long = createTaskRegistry([
+      anyTaskType({
+        ...echoType,
+        chatResult: () => Array.from({ length: 400 }, (_, i) => `> f${i}: ${'字'.repeat(20)}`),
+      }),
+    ]);
+
+    // Act
+    const post = chatPostFor(task({ result: {} }), long);
+
+    // Assess
+    expect(post.msgtype).toBe('markdown_v2');
+    expect(Buffer.byteLength(post.content)).toBeLessThanOrEqual(4000);
+    expect(post.content).toMatch(/\| … \| \d+ more \|$/);
   });
 });
 

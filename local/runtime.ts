@@ -388,6 +388,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       local: { baseUrl: samples.url, path: '/datasets/{dsNumber}' },
     };
     const defaultServer = options.defaultServer ?? Object.keys(servers)[0] ?? 'local';
+    // What reading arguments and chat commands needs (the cloud: argsContextOf, commandOptionsOf).
+    const argsContext = { servers: Object.keys(servers), defaultServer };
     const credentials = options.serverCredentials ?? { local: { ...SAMPLE_CREDENTIALS } };
 
     const sqsEmulator = keep(
@@ -437,7 +439,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         placeNow: (task) =>
           late.socketWorkers ? offerQueuedTask(late.socketWorkers, task) : Promise.resolve(false),
       },
-      { args: { servers: Object.keys(servers), defaultServer } },
+      { args: argsContext },
     );
 
     const chat = keep(
@@ -604,14 +606,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         keys: () => Promise.resolve(wecomKeys),
         submit,
         // No aliases: the defaults of the task types (their `aliases`) and of status/help.
-        commands: { servers: Object.keys(servers), defaultServer },
+        commands: argsContext,
         log,
         clock,
       }),
       wecomBot: createWecomBotHandler({
         keys: () => Promise.resolve(botKeys),
         submit,
-        commands: { servers: Object.keys(servers), defaultServer },
+        commands: argsContext,
         store: new DynamoBotStore(tables.doc, LOCAL_TABLES.tasks),
         timing: wecomStream,
         log,

@@ -1,6 +1,7 @@
-import * as z from '../src/validation/zod';
 import { parseCredentials, resolveServers } from '../lambdas/config/download-servers';
+import { ConfigError } from '../lambdas/config/config';
 import { ENV } from '../lambdas/config/env';
+import { parseJsonText } from '../lambdas/config/json-setting';
 import { serversSchema } from '../lambdas/config/task-config';
 import type { ResolvedServer } from '../src/tasks/types/task-type';
 
@@ -34,29 +35,17 @@ export function readServers(
   servers: SettingText,
   credentials: SettingText,
 ): Record<string, ResolvedServer> {
-  let parsedServers: z.output<typeof serversSchema> = {};
-  if (servers.raw !== undefined && servers.raw.trim() !== '') {
-    let json: unknown;
-    try {
-      json = JSON.parse(servers.raw);
-    } catch {
-      throw new ServerSettingError(`${servers.where} is not valid JSON`);
-    }
-    const parsed = z.safeParse(serversSchema, json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      throw new ServerSettingError(`${servers.where}: ${path}${issue?.message ?? 'invalid'}`);
-    }
-    parsedServers = parsed.data;
-  }
-  let parsedCredentials;
   try {
-    parsedCredentials = parseCredentials(credentials.raw, credentials.where);
+    const parsedServers =
+      servers.raw !== undefined && servers.raw.trim() !== ''
+        ? parseJsonText(servers.raw, servers.where, serversSchema)
+        : {};
+    return resolveServers(parsedServers, parseCredentials(credentials.raw, credentials.where));
   } catch (e) {
-    throw new ServerSettingError(e instanceof Error ? e.message : String(e));
+    // The runtime's parsers say which setting; the CLI answers it as a bad argument (exit 2).
+    if (e instanceof ConfigError) throw new ServerSettingError(e.message);
+    throw e;
   }
-  return resolveServers(parsedServers, parsedCredentials);
 }
 
 /** The flag's text when given, else the env variable's. */

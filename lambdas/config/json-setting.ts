@@ -18,18 +18,31 @@ export function jsonSetting<S extends z.core.$ZodType>(
     if (fallback !== undefined) return fallback;
     return requireEnv(env, name) as never;
   }
+  return parseJsonText(raw, `setting ${name}`, schema);
+}
+
+/**
+ * Parses JSON text from wherever it came (an env variable, a command-line flag) and checks it
+ * against a schema.
+ * @param label what the messages call it (`setting DOWNLOAD_SERVERS`, `--servers`).
+ * @throws ConfigError `<label> is not valid JSON`, or `<label>: <path>: <zod's message>`.
+ */
+export function parseJsonText<S extends z.core.$ZodType>(
+  raw: string,
+  label: string,
+  schema: S,
+): z.output<S> {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    throw new ConfigError(`setting ${name} is not valid JSON`);
+    throw new ConfigError(`${label} is not valid JSON`);
   }
   const parsed = z.safeParse(schema, value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      `setting ${name}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`,
-    );
+    const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new ConfigError(`${label}: ${path}${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
 }

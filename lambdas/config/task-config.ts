@@ -1,7 +1,7 @@
 import * as z from '../../src/validation/zod';
 import { ENV } from './env';
 import type { ArgsContext } from '../../src/tasks/types/task-type';
-import { DEFAULT_ALIASES } from '../../src/wecom/commands';
+import { type CommandOptions, DEFAULT_ALIASES } from '../../src/wecom/commands';
 import { ConfigError, requireEnv } from './config';
 import { jsonSetting } from './json-setting';
 import { readTaskQueues } from './task-queues';
@@ -60,4 +60,10 @@ export function readTaskConfig(env: NodeJS.ProcessEnv): TaskConfig {
 export const argsContextOf = (config: TaskConfig): ArgsContext => ({
   servers: Object.keys(config.servers),
   defaultServer: config.defaultServer,
+});
+
+/** The part of the task settings that reading chat commands needs (both WeCom callbacks). */
+export const commandOptionsOf = (config: TaskConfig): Omit<CommandOptions, 'types'> => ({
+  ...argsContextOf(config),
+  aliases: config.aliases,
 });

@@ -41,6 +41,7 @@ import { commandRefusal, wecomRouteDispatcher } from './wecom-answer';
 import { checkFreshness, querySchema, readQuery, urlCheckSchema } from './wecom-callback';
 import { botKeysSource, readStreamTiming, type StreamTiming } from './wecom-bot-config';
 import { submitPorts, taskConfig } from '../composition/cloud/submit';
+import { commandOptionsOf } from '../config/task-config';
 import { botStore } from '../composition/cloud/wecom-bot';
 
 /** Task types whose run chains a next step, and that step's type (download → logic). */
@@ -397,15 +398,10 @@ export function createWecomBotHandler(ports: WecomBotPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() => {
-  const config = taskConfig();
   return createWecomBotHandler({
     keys: botKeysSource(process.env),
     submit: submitPorts(),
-    commands: {
-      servers: Object.keys(config.servers),
-      defaultServer: config.defaultServer,
-      aliases: config.aliases,
-    },
+    commands: commandOptionsOf(taskConfig()),
     store: botStore(),
     timing: readStreamTiming(process.env),
     log: logger,

@@ -21,6 +21,7 @@ import { logger } from '../runtime/logger';
 import type { RouteHandlers } from './routes';
 import { commandRefusal, wecomRouteDispatcher } from './wecom-answer';
 import { submitPorts, taskConfig } from '../composition/cloud/submit';
+import { commandOptionsOf } from '../config/task-config';
 import { wecomKeysSource } from '../config/wecom-config';
 
 /** WeCom's callbacks are refused when their timestamp is further than this from our clock. */
@@ -220,15 +221,10 @@ export function createWecomCallbackHandler(ports: WecomCallbackPorts) {
 
 /** Lambda entry point. */
 export const handler = lazyHandler(() => {
-  const config = taskConfig();
   return createWecomCallbackHandler({
     keys: wecomKeysSource(process.env),
     submit: submitPorts(),
-    commands: {
-      servers: Object.keys(config.servers),
-      defaultServer: config.defaultServer,
-      aliases: config.aliases,
-    },
+    commands: commandOptionsOf(taskConfig()),
     log: logger,
   });
 });

@@ -2,31 +2,14 @@ import type { ArtifactStore } from '../../../src/artifacts/artifact-store';
 import { systemClock } from '../../../src/ports/clock';
 import type { Log } from '../../../src/ports/log';
 import type { SocketWorkerPorts } from '../../../src/tasks/socket/socket-workers';
-import { TASK_REGISTRY } from '../../../src/tasks/registry';
-import { requireEnv } from '../../config/config';
-import { ENV } from '../../config/env';
-import { readPlacementSettings } from '../../config/placement-config';
 import { once } from '../../runtime/lazy';
 import { logger } from '../../runtime/logger';
-import { buildWorkerStore } from '../dynamo';
 import { buildSocketWorkerPorts } from '../socket-workers';
 import { chatNotifier } from './chat';
-import { documentClient, pusher, taskUpdates } from './connections';
+import { pusher, taskUpdates } from './connections';
+import { placementSettings, workerStore } from './placement';
 import { submitPorts } from './submit';
 import { taskQueue, taskStore } from './tasks';
-
-/** Socket workers' capacity items in the connections table. */
-export const workerStore = /* @__PURE__ */ once(() =>
-  buildWorkerStore(
-    { doc: documentClient(), clock: systemClock },
-    requireEnv(process.env, ENV.connectionsTable),
-  ),
-);
-
-/** The placement settings (TASKWIRE_PLACEMENT, …), read and checked once. */
-export const placementSettings = /* @__PURE__ */ once(() =>
-  readPlacementSettings(process.env, TASK_REGISTRY.names),
-);
 
 /**
  * Where results go for functions that never store one ($disconnect, the reaper, dispatch in

@@ -3,25 +3,13 @@ import { argsContextOf, readTaskConfig } from '../../config/task-config';
 import { once } from '../../runtime/lazy';
 import { logger } from '../../runtime/logger';
 import { buildSubmitPorts } from '../tasks';
-import { requireEnv } from '../../config/config';
-import { ENV } from '../../config/env';
-import { buildWorkerStore } from '../dynamo';
 import { offerNowOf, workerCancelNotice } from '../socket-workers';
-import { readPlacementSettings } from '../../config/placement-config';
-import { TASK_REGISTRY } from '../../../src/tasks/registry';
-import { documentClient, pusher, taskUpdates } from './connections';
+import { pusher, taskUpdates } from './connections';
+import { placementSettings, workerStore } from './placement';
 import { taskQueue, taskStore } from './tasks';
 
 /** The task settings of this container, read and checked once. */
 export const taskConfig = /* @__PURE__ */ once(() => readTaskConfig(process.env));
-
-/** Socket workers' capacity items (connections table), opened at the first use. */
-const workerStore = /* @__PURE__ */ once(() =>
-  buildWorkerStore(
-    { doc: documentClient(), clock: systemClock },
-    requireEnv(process.env, ENV.connectionsTable),
-  ),
-);
 
 /** Everything submitting a task needs. */
 export const submitPorts = /* @__PURE__ */ once(() =>
@@ -48,7 +36,7 @@ export const submitPorts = /* @__PURE__ */ once(() =>
           poster: pusher(),
           clock: systemClock,
           log: logger,
-          settings: readPlacementSettings(process.env, TASK_REGISTRY.names),
+          settings: placementSettings(),
         })),
         logger,
       ),

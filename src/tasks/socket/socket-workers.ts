@@ -248,14 +248,7 @@ export async function workerResult(
   }
   await ports.workers.releaseSlot(task.taskType, connectionId, task.taskId);
   await announceEnd(ports, done);
-  for (const childId of chained) await offerNow(ports, childId);
   return ackFrame(ports, task.taskId, frame.requestId);
-}
-
-/** Offers a just-chained task at once (see {@link offerQueuedTask}), by its id. */
-async function offerNow(ports: OfferPorts, taskId: string): Promise<void> {
-  const task = await ports.tasks.get(taskId).catch(() => undefined);
-  if (task) await offerQueuedTask(ports, task);
 }
 
 /** What offering a task at once needs: no queue, chat or artifacts (submit's `offerNow`). */

@@ -1,13 +1,9 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { localClientConfig } from '../../../local/clients';
-import { startDynalite, type Emulator } from '../../../local/emulators';
-import { createTableInput } from '../../../local/tables';
 import { DynamoTaskStore } from '../../../src/adapters/dynamodb/task-store';
 import { DynamoWorkerStore } from '../../../src/adapters/dynamodb/worker-store';
 import { CONNECTIONS_TABLE } from '../../../src/connections/schema';
 import { TASKS_TABLE } from '../../../src/tasks/schema';
 import type { Task } from '../../../src/tasks/task';
+import { useDynalite } from '../../support/dynalite';
 
 /**
  * The socket workers' conditional writes on dynalite: the leases on task records and the
@@ -17,29 +13,17 @@ const T0 = '2030-03-01T12:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();
 const TASK_ID = 't_aaaaaaaaaaaaaaaaaaab';
 
-let dynamo: Emulator;
-let ddb: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const db = useDynalite();
 let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-});
-afterAll(async () => {
-  ddb.destroy();
-  await dynamo.close();
-});
 
 /** Fresh tables, the stores on a fixed clock, and one queued task. */
 async function setup() {
   n += 1;
   const clock = { now: () => new Date(T0) };
-  await ddb.send(new CreateTableCommand(createTableInput(`tasks-${n}`, TASKS_TABLE)));
-  await ddb.send(new CreateTableCommand(createTableInput(`conns-${n}`, CONNECTIONS_TABLE)));
-  const tasks = new DynamoTaskStore({ client: doc, tableName: `tasks-${n}`, clock });
-  const workers = new DynamoWorkerStore(doc, `conns-${n}`, clock);
+  await db.createTable(`tasks-${n}`, TASKS_TABLE);
+  await db.createTable(`conns-${n}`, CONNECTIONS_TABLE);
+  const tasks = new DynamoTaskStore({ client: db.doc, tableName: `tasks-${n}`, clock });
+  const workers = new DynamoWorkerStore(db.doc, `conns-${n}`, clock);
   const task: Task = {
     taskId: TASK_ID,
     taskType: 'download',

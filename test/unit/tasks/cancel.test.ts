@@ -1,8 +1,3 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { localClientConfig } from '../../../local/clients';
-import { startDynalite, type Emulator } from '../../../local/emulators';
-import { createTableInput } from '../../../local/tables';
 import { DynamoTaskStore } from '../../../src/adapters/dynamodb/task-store';
 import { isAppError } from '../../../src/errors/app-error';
 import { silentLog } from '../../../src/ports/log';
@@ -10,31 +5,20 @@ import { type CancelAccess, cancelTask } from '../../../src/tasks/cancel';
 import { decodeCursor, encodeCursor } from '../../../src/tasks/list';
 import { TASKS_TABLE } from '../../../src/tasks/schema';
 import { isTerminal, type Task, type TaskStatus } from '../../../src/tasks/task';
+import { useDynalite } from '../../support/dynalite';
 
 const T0 = Date.parse('2030-03-01T12:00:00.000Z');
 
-let dynamo: Emulator;
-let ddb: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const db = useDynalite();
 let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-});
-afterAll(async () => {
-  ddb.destroy();
-  await dynamo.close();
-});
 
 /** A table of its own per test, a clock the test moves, and what the cancel told. */
 async function setup() {
   let now = T0;
   const clock = { now: () => new Date(now) };
   const tableName = `tasks-cancel-${++n}`;
-  await ddb.send(new CreateTableCommand(createTableInput(tableName, TASKS_TABLE)));
-  const tasks = new DynamoTaskStore({ client: doc, tableName, clock });
+  await db.createTable(tableName, TASKS_TABLE);
+  const tasks = new DynamoTaskStore({ client: db.doc, tableName, clock });
   const told: Task[] = [];
   const ports = { tasks, log: silentLog, onCancelled: async (t: Task) => void told.push(t) };
 

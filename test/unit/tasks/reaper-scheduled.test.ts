@@ -1,9 +1,4 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createSchedulerHandler } from '../../../lambdas/workers/scheduler';
-import { localClientConfig } from '../../../local/clients';
-import { startDynalite, type Emulator } from '../../../local/emulators';
-import { createTableInput } from '../../../local/tables';
 import { DynamoMessageStore } from '../../../src/adapters/dynamodb/message-store';
 import {
   dueMinuteOf,
@@ -14,6 +9,7 @@ import { isStuck, recoverStuck, STUCK_AFTER } from '../../../src/deliveries/sche
 import { MESSAGES_TABLE } from '../../../src/deliveries/schema';
 import { silentLog } from '../../../src/ports/log';
 import { MemoryFanoutQueue } from '../../support/memory-stores';
+import { useDynalite } from '../../support/dynalite';
 
 /**
  * Scheduled messages whose fan-out message or sender was lost (an SQS send that failed after the
@@ -23,27 +19,15 @@ import { MemoryFanoutQueue } from '../../support/memory-stores';
 const T0 = new Date('2030-03-01T12:00:00.000Z');
 const SECOND = 1000;
 
-let dynamo: Emulator;
-let ddb: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const db = useDynalite();
 let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-});
-afterAll(async () => {
-  ddb.destroy();
-  await dynamo.close();
-});
 
 async function setup() {
   let now = T0.getTime();
   const clock = { now: () => new Date(now) };
   const table = `messages-${++n}`;
-  await ddb.send(new CreateTableCommand(createTableInput(table, MESSAGES_TABLE)));
-  const messages = new DynamoMessageStore(doc, table, clock);
+  await db.createTable(table, MESSAGES_TABLE);
+  const messages = new DynamoMessageStore(db.doc, table, clock);
   const fanout = new MemoryFanoutQueue();
   /** A scheduled message due `inMs` from now, moved to `state` now. */
   const scheduled = async (state: ScheduleState, inMs: number): Promise<ScheduledRecord> => {

@@ -1,10 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTaskReaperHandler } from '../../../lambdas/workers/task-reaper';
-import { localClientConfig } from '../../../local/clients';
-import { startDynalite, type Emulator } from '../../../local/emulators';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../../../local/tables';
 import { TASKS_TABLE } from '../../../src/tasks/schema';
 import { silentLog } from '../../../src/ports/log';
 import { DynamoTaskStore } from '../../../src/adapters/dynamodb/task-store';
@@ -17,24 +11,13 @@ import {
 import type { Task } from '../../../src/tasks/task';
 import type { TaskMessage } from '../../../src/tasks/task-queue';
 import { RecordingLog } from '../core/fakes';
+import { useDynalite } from '../../support/dynalite';
 
 const T0 = new Date('2030-03-01T12:00:00.000Z');
 const MINUTE = 60_000;
 
-let dynamo: Emulator;
-let ddb: DynamoDBClient;
-let doc: DynamoDBDocumentClient;
+const db = useDynalite();
 let n = 0;
-
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  ddb = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-});
-afterAll(async () => {
-  ddb.destroy();
-  await dynamo.close();
-});
 
 /** A clock the test moves, a store on it, and reaper ports that record what they do. */
 async function setup(options: { failSends?: number } = {}) {
@@ -42,8 +25,8 @@ async function setup(options: { failSends?: number } = {}) {
   const clock = { now: () => new Date(now) };
   // A table of its own per test: Queries on the index see only this test's tasks.
   const tableName = `tasks-${++n}`;
-  await ddb.send(new CreateTableCommand(createTableInput(tableName, TASKS_TABLE)));
-  const tasks = new DynamoTaskStore({ client: doc, tableName, clock });
+  await db.createTable(tableName, TASKS_TABLE);
+  const tasks = new DynamoTaskStore({ client: db.doc, tableName, clock });
   const sent: TaskMessage[] = [];
   const announced: Task[] = [];
   let failSends = options.failSends ?? 0;

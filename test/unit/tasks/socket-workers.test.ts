@@ -6,6 +6,7 @@ import {
   dispatchTask,
   loseTask,
   NO_WORKER_ERROR,
+  offerQueuedTask,
   type SocketWorkerPorts,
   sweepLapsedLease,
   workerFail,
@@ -385,15 +386,20 @@ describe('a worker’s answers', () => {
     await s.workers.register('c2', ['logic'], 1, 0);
     await s.add();
     await dispatchTask(s.ports, s.message);
+    // The chained submit offers it, as the composition root wires submit's placeNow.
+    const ports: SocketWorkerPorts = {
+      ...s.ports,
+      submit: { ...s.ports.submit, placeNow: (t) => offerQueuedTask(ports, t) },
+    };
 
     // Act
-    await workerResult(s.ports, 'c1', {
+    await workerResult(ports, 'c1', {
       taskId: TASK_ID,
       result: 'stored',
       next: { taskType: 'logic', args: { args: ['x'] } },
     });
 
-    // Assess: assigned before its queue message (still sent, as the safety net) is read
+    // Assess: held at once, so no queue message: a repeated one (the download's) is skipped
     const child = [...s.tasks.all.values()].find((t) => t.parentTaskId === TASK_ID);
     expect(child).toMatchObject({ status: 'running', workerConnectionId: 'c2', attempt: 1 });
     expect(s.assigns().map((a) => [a.connectionId, a.frame.taskType])).toEqual([

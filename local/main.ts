@@ -8,6 +8,7 @@ import { signToken } from '../src/auth/token';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localAuthSecret } from './dev-secret';
 import { startLocalRuntime } from './runtime';
+import { gatewayModeFromEnv } from './ws-gateway-process';
 import { SAMPLE_CREDENTIALS } from './sample-server';
 import { localWecom, localWecomBot } from './wecom-dev';
 
@@ -53,7 +54,12 @@ async function main() {
     { sub: 'dev', roles: ['client', 'worker', 'admin'], groups: ['*'], ttlSeconds: 12 * 3600 },
     secret,
   );
+  // Set once the runtime is up: what to do if its gateway process dies.
+  const gatewayLost: { notify?: (e: Error) => void } = {};
   const runtime = await startLocalRuntime({
+    // The gateway in a process of its own, as API Gateway is a service of its own.
+    gateway: gatewayModeFromEnv('process'),
+    onGatewayExit: (e) => gatewayLost.notify?.(e),
     consoleToken: token,
     wsPort: port('TASKWIRE_WS_PORT', 3001),
     httpPort: port('TASKWIRE_HTTP_PORT', 3000),
@@ -93,7 +99,7 @@ async function main() {
   const out = process.stdout;
   out.write(`
 Taskwire local runtime
-  WebSocket       ${runtime.wsUrl}
+  WebSocket       ${runtime.wsUrl}${runtime.gatewayPid !== undefined ? ` (gateway process ${runtime.gatewayPid}; TASKWIRE_WS_GATEWAY=inline keeps it in this one)` : ''}
   HTTP API        ${runtime.httpUrl}
   Console         ${runtime.consoleUrl} (open it in a browser: the dev token is filled in)
   WeCom callback  ${runtime.httpUrl}/wecom/callback
@@ -130,14 +136,14 @@ More tokens: npm run token -- --sub alice --roles client --groups ops
 ready: ws=${runtime.wsUrl} http=${runtime.httpUrl} pid=${process.pid}
 `);
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     out.write(`\n${signal}: stopping...\n`);
     runtime.stop().then(
       () => {
         out.write('stopped\n');
-        process.exit(0);
+        process.exit(exitCode);
       },
       (e: unknown) => {
         process.stderr.write(`stop failed: ${String(e)}\n`);
@@ -148,6 +154,12 @@ ready: ws=${runtime.wsUrl} http=${runtime.httpUrl} pid=${process.pid}
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   watchParent(LIFELINES_AT_LOAD, (why) => shutdown(why));
+  // Without its gateway the runtime serves no WebSocket client: say so and stop, rather than
+  // run on half alive.
+  gatewayLost.notify = (e) => {
+    process.stderr.write(`taskwire: ${e.message}; stopping (restart npm start)\n`);
+    shutdown('gateway lost', 1);
+  };
 }
 
 main().catch((e: unknown) => {

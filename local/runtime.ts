@@ -101,6 +101,7 @@ import type { ReapReport } from '../src/tasks/reaper';
 /** The local fan-out queue's name. */
 export const FANOUT_QUEUE = 'taskwire-fanout';
 import { startWsGateway, type WsGateway } from './ws-gateway';
+import { type GatewayMode, gatewayModeFromEnv, startWsGatewayProcess } from './ws-gateway-process';
 
 /** Options of {@link startLocalRuntime}; every port defaults to 0 (a free one). */
 export interface LocalRuntimeOptions {
@@ -121,6 +122,18 @@ export interface LocalRuntimeOptions {
    * measure the gateway alone.
    */
   readonly dynamoEndpoint?: string;
+  /**
+   * Where the WebSocket gateway runs (default env `TASKWIRE_WS_GATEWAY`, else `inline`):
+   * `process` gives it a process of its own, as API Gateway is a service of its own (`npm start`
+   * and the bench); `inline` keeps it in this process (quicker to start: the tests).
+   */
+  readonly gateway?: GatewayMode;
+  /**
+   * Called if the gateway process ends without stop() (it crashed or was killed): every
+   * WebSocket connection is gone and no new one can open. Default: the error is logged.
+   * `npm start` stops with it.
+   */
+  readonly onGatewayExit?: (error: Error) => void;
   /** Posts in flight per push (default 50, as in the cloud). */
   readonly pushConcurrency?: number;
   /**
@@ -225,6 +238,8 @@ export interface LocalRuntime {
   readonly pusher: Pusher;
   readonly management: ApiGatewayManagementApiClient;
   readonly gateway: WsGateway;
+  /** The gateway process's id when the gateway runs in a process of its own. */
+  readonly gatewayPid: number | undefined;
   readonly tasks: DynamoTaskStore;
   readonly sqs: SQSClient;
   /** Queue name → URL (`taskwire-<type>` and `taskwire-<type>-dlq`). */
@@ -359,15 +374,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         : buildStreamLog(tables, LOCAL_TABLES.streams, history);
     const lifetime = readLifetime(options);
 
-    const gateway = keep(
-      await startWsGateway({
-        host,
-        port: options.wsPort ?? 0,
-        log,
-        maxDurationMs: lifetime.maxAgeSeconds * 1000,
-        idleTimeoutMs: lifetime.idleSeconds * 1000,
-        ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
-      }),
+    const gatewayOptions = {
+      host,
+      port: options.wsPort ?? 0,
+      log,
+      maxDurationMs: lifetime.maxAgeSeconds * 1000,
+      idleTimeoutMs: lifetime.idleSeconds * 1000,
+      ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
+    };
+    const gatewayMode = options.gateway ?? gatewayModeFromEnv('inline');
+    const gateway: WsGateway = keep(
+      gatewayMode === 'process'
+        ? await startWsGatewayProcess({
+            ...gatewayOptions,
+            ...(options.onGatewayExit ? { onExit: options.onGatewayExit } : {}),
+          })
+        : await startWsGateway(gatewayOptions),
     );
     const management = new ApiGatewayManagementApiClient({
       // Signed with the key pair the gateway's @connections accepts (random per runtime).
@@ -767,6 +789,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       pusher,
       management,
       gateway,
+      gatewayPid: 'pid' in gateway && typeof gateway.pid === 'number' ? gateway.pid : undefined,
       tasks,
       sqs,
       queueUrls: sqsEmulator.urls,

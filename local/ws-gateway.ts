@@ -89,7 +89,7 @@ export interface WsGateway {
   /** Installs the handlers (before the first client connects). */
   setRoutes(routes: WsRoutes): void;
   /** Ids of the sockets open now. */
-  connectionIds(): string[];
+  connectionIds(): Promise<string[]>;
   /**
    * Closes a socket without invoking $disconnect, as when API Gateway loses a connection's
    * disconnect event; its records stay until a push meets 410 or they expire.
@@ -99,7 +99,7 @@ export interface WsGateway {
    * Makes the `@connections` POST answer 429 (LimitExceededException) whenever `throttle`
    * returns true, as API Gateway does past its rate limits (tests of the retry path).
    */
-  setThrottle(throttle: ((connectionId: string) => boolean) | undefined): void;
+  setThrottle(throttle: ((connectionId: string) => boolean | Promise<boolean>) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -184,7 +184,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   limits.unref();
   let messageRoutes: ReadonlySet<string> = new Set();
   let authorizerHandler: LocalHandler | undefined;
-  let throttle: ((connectionId: string) => boolean) | undefined;
+  let throttle: ((connectionId: string) => boolean | Promise<boolean>) | undefined;
   let domainName = host;
   let closing = false;
 
@@ -433,7 +433,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       handlers = new Map(Object.entries(r.routes));
       messageRoutes = new Set([...handlers.keys()].filter((k) => !LIFECYCLE_ROUTES.has(k)));
     },
-    connectionIds: () => [...live.keys()],
+    connectionIds: () => Promise.resolve([...live.keys()]),
     setThrottle: (t) => {
       throttle = t;
     },

@@ -22,8 +22,8 @@ export interface ManagementOptions {
   readonly maxBodyBytes: number;
   readonly log: Log;
   connection(connectionId: string): ManagedConnection | undefined;
-  /** True when a POST to this connection should be answered 429. */
-  throttled(connectionId: string): boolean;
+  /** True when a POST to this connection should be answered 429 (a test hook; may be async). */
+  throttled(connectionId: string): boolean | Promise<boolean>;
   /**
    * The account's `@connections` quota: POSTs per second past which the endpoint answers 429
    * LimitExceededException, as API Gateway does (default: none).
@@ -134,9 +134,13 @@ export function managementListener(options: ManagementOptions) {
       }
       // The quota is spent by every POST it meters, as the account's is (checked before the
       // test hook, so a hook's 429 does not spend a token).
-      if (!withinQuota() || options.throttled(connectionId)) {
+      if (!withinQuota()) return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
+      const hooked = options.throttled(connectionId);
+      if (hooked === true || (hooked !== false && (await hooked))) {
         return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
       }
+      // An asked hook let time pass: the socket may have closed meanwhile.
+      if (conn.socket.readyState !== WebSocket.OPEN) return fail(res, 410, 'GoneException', '');
       // A text frame from the bytes as they came; like API Gateway, answer once it is queued
       // on the socket rather than after the client has read it.
       conn.socket.send(read.body, { binary: false });

@@ -27,8 +27,12 @@ export async function memoryAfterGc(): Promise<MemoryReport> {
 }
 
 /** Waits (at most `timeoutMs`) until `count()` is `expected`. */
-export async function waitFor(count: () => number, expected: number, timeoutMs = 30_000) {
+export async function waitFor(
+  count: () => number | Promise<number>,
+  expected: number,
+  timeoutMs = 30_000,
+) {
   const end = Date.now() + timeoutMs;
-  while (count() !== expected && Date.now() < end) await sleep(20);
+  while ((await count()) !== expected && Date.now() < end) await sleep(20);
   return count();
 }

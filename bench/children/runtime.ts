@@ -34,7 +34,10 @@ serveChild<Command>(async () => {
     ready: { url: rt.wsUrl },
     handle: async (command) => {
       if (command.op === 'measure') {
-        const live = await waitFor(() => rt.gateway.connectionIds().length, command.live);
+        const live = await waitFor(
+          async () => (await rt.gateway.connectionIds()).length,
+          command.live,
+        );
         const memory = await memoryAfterGc();
         send({
           op: 'measured',

@@ -307,7 +307,7 @@ async function measureSize(
   bare: BareLoopProcess,
 ): Promise<SizeResult> {
   const n = clients.size;
-  const ids = rt.gateway.connectionIds();
+  const ids = await rt.gateway.connectionIds();
   if (ids.length !== n) throw new Error(`gateway has ${ids.length} connections, not ${n}`);
   const bytes = Buffer.byteLength(JSON.stringify(messageFrame({ kind: 'all' }, randomUUID())));
   const baseline = () => bare.run(n, bytes, CONCURRENCY);
@@ -541,6 +541,8 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
     runtime = await startLocalRuntime({
       authSecret: SECRET,
       dynamoEndpoint: dynamo.endpoint,
+      // The gateway in a process of its own, as npm start runs it (API Gateway is a service).
+      gateway: 'process',
       log,
       workers: false,
       connectionSweepMs: 0,
@@ -667,7 +669,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
         logWarningsAndErrorsTotal: log.count,
         logSample: log.entries,
         method:
-          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (dynalite in a process of its own, bench/children/dynalite.ts; default inline limit 2000, fan-out poller on, task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, GC before each step; 1 warm-up + 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
+          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (dynalite in a process of its own, bench/children/dynalite.ts; the WebSocket gateway in a process of its own, local/ws-gateway-child.ts, as npm start runs it; default inline limit 2000, fan-out poller on, task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, GC before each step; 1 warm-up + 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
       },
       goal: `broadcast ≥ ${GOAL_RATIO.inline} × bare-loop deliveries/s inline (1,000) and ≥ ${GOAL_RATIO.queued} × through the queue (5,000 and 10,000), every client exactly once; user/group/clientType push reads K items`,
       pass,

@@ -70,6 +70,8 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
   try {
     runtime = await startLocalRuntime({
       authSecret: SECRET,
+      // The gateway in a process of its own, as npm start runs it (API Gateway is a service).
+      gateway: 'process',
       log,
       pushConcurrency: CONCURRENCY,
       // The periodic connection sweep would post GetConnection for every record mid-round.
@@ -89,7 +91,7 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     bareLoop = await BareLoopProcess.start();
     const loop = bareLoop;
     const opened = { ms: await cp.open(rt.wsUrl, tokens, OPEN_PARALLEL) };
-    const ids = rt.gateway.connectionIds();
+    const ids = await rt.gateway.connectionIds();
     if (ids.length !== CLIENTS)
       throw new Error(`gateway has ${ids.length} connections, not ${CLIENTS}`);
     ctx.progress(`${CLIENTS} clients connected in ${fmt(opened.ms / 1000, 1)} s`);

@@ -420,7 +420,7 @@ async function runStreams(ctx: BenchContext): Promise<SectionResult> {
       const side = await startSide(mode, log);
       sides[mode] = side;
       const ms = await side.clients.open(side.runtime.wsUrl, tokens, OPEN_PARALLEL);
-      const ids = side.runtime.gateway.connectionIds();
+      const ids = await side.runtime.gateway.connectionIds();
       if (ids.length !== CLIENTS) {
         throw new Error(`log ${mode}: gateway has ${ids.length} connections, not ${CLIENTS}`);
       }

@@ -87,6 +87,8 @@ async function runSweep(ctx: BenchContext): Promise<SectionResult> {
     dynamo = await DynamoProcess.start();
     rt = await startLocalRuntime({
       authSecret: SECRET,
+      // The gateway in a process of its own, as npm start runs it (API Gateway is a service).
+      gateway: 'process',
       dynamoEndpoint: dynamo.endpoint,
       log,
       connectionSweepMs: 0,

@@ -34,4 +34,27 @@ describe('npm start', () => {
     await child.closed;
     expect(child.output()).toContain('stopped');
   }, 180_000);
+
+  it('says so and exits 1 when its gateway process dies', async () => {
+    // Prepare
+    const child = spawnLocalMain({
+      ...process.env,
+      TASKWIRE_WS_PORT: '0',
+      TASKWIRE_HTTP_PORT: '0',
+    });
+    await child.waitForOutput(/ready: ws=/);
+    const gatewayPid = Number(/gateway process (\d+)/.exec(child.output())?.[1]);
+    expect(gatewayPid).toBeGreaterThan(0);
+
+    // Act
+    process.kill(gatewayPid, 'SIGKILL');
+
+    // Assess
+    expect(await child.exitWithin()).toBe(1);
+    await child.closed;
+    expect(child.stderr()).toContain(
+      'taskwire: the WebSocket gateway process ended (killed by SIGKILL); stopping (restart npm start)',
+    );
+    expect(child.output()).toContain('stopped');
+  }, 180_000);
 });

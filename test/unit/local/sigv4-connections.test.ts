@@ -45,7 +45,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   client = await TestClient.connect(gw.url, 't');
-  connectionId = gw.connectionIds().at(-1) ?? '';
+  connectionId = (await gw.connectionIds()).at(-1) ?? '';
 });
 afterEach(async () => {
   await client.close();
@@ -72,7 +72,7 @@ describe('@connections with the runtime credentials', () => {
     expect(await client.waitFor((f) => f.type === 'hi')).toEqual({ type: 'hi' });
     expect(info.ConnectedAt).toBeInstanceOf(Date);
     expect(info.Identity).toMatchObject({ SourceIp: '127.0.0.1' });
-    await eventually(() => !gw.connectionIds().includes(connectionId));
+    await eventually(async () => !(await gw.connectionIds()).includes(connectionId));
   });
 
   it('answers 410 GoneException for a connection that is not open', async () => {
@@ -112,7 +112,7 @@ describe('@connections refuses', () => {
   it.each(['POST', 'GET', 'DELETE'])('an unsigned %s with 403', async (method) => {
     const answer = await send(url(connectionId), method, {}, Buffer.from('{"forged":1}'));
     await refused(403, 'MissingAuthenticationTokenException', answer);
-    expect(gw.connectionIds()).toContain(connectionId);
+    expect(await gw.connectionIds()).toContain(connectionId);
   });
 
   it('a signature with a wrong secret with 403', async () => {
@@ -130,7 +130,7 @@ describe('@connections refuses', () => {
         new DeleteConnectionCommand({ ConnectionId: connectionId }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidSignatureException' });
-    expect(gw.connectionIds()).toContain(connectionId);
+    expect(await gw.connectionIds()).toContain(connectionId);
   });
 
   it('an access key it does not know with 403 UnrecognizedClientException', async () => {

@@ -106,7 +106,7 @@ describe('route lookup', () => {
   ])('sends action %s to $default and keeps the connection', async (action) => {
     // Prepare
     const c = await TestClient.connect(gw.url, 'ok');
-    const id = gw.connectionIds().at(-1) ?? '';
+    const id = (await gw.connectionIds()).at(-1) ?? '';
     // Act
     c.send({ action });
     const reply = await c.waitFor((f) => f.type === 'default');
@@ -198,7 +198,7 @@ describe('handshake', () => {
     await eventually(() => seen.connected.length === before + 1);
     const id = seen.connected.at(-1);
     await eventually(() => seen.disconnected.some((d) => d.connectionId === id));
-    expect(gw.connectionIds()).not.toContain(id);
+    expect(await gw.connectionIds()).not.toContain(id);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Log } from '../ports/log';
 import { forEachBounded } from '../push/concurrency';
 import type { ConnectionStore } from './store';
-import { createTokenBucket } from './token-bucket';
+import { createTokenBucket, type TokenBucket } from './token-bucket';
 
 /** GetConnection checks per second a sweep makes by default (a sliver of the 10,000/s quota). */
 export const DEFAULT_SWEEP_CHECKS_PER_SECOND = 100;
@@ -44,7 +44,9 @@ export interface SweepReport {
  * that event on a best-effort basis). Reads only records past their last-seen deadline (a Query
  * on the byStaleAt index, never a Scan), so its cost is O(stale), not O(connections): expired
  * records go at once; the others are checked with GetConnection at a bounded rate, and deleted
- * when it answers 410 or refreshed when the connection is alive but silent.
+ * when it answers 410 or refreshed when the connection is alive but silent. It walks the stale
+ * records again while a walk still found any (at most three walks), so none is left for the next
+ * run; a record whose check failed is left for it.
  */
 export async function sweepConnections(
   ports: SweepPorts,
@@ -57,10 +59,36 @@ export async function sweepConnections(
     burst: 1,
   });
   const counts = { checked: 0, probed: 0, removed: 0, alive: 0, errors: 0 };
+  // A record that failed its check this run stays stale; later passes leave it to the next run.
+  const failed = new Set<string>();
+  // Another pass while the last one found anything: a Query page read while the sweep deletes
+  // the page before it may miss a record at the boundary (dynalite does, with many records
+  // sharing one deadline second), and records that went stale during a long pass are due too.
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const before = counts.checked;
+    await sweepPass(ports, options, bucket, counts, failed);
+    if (counts.checked === before) break;
+  }
+  if (counts.removed > 0 || counts.errors > 0) ports.log.info('connections swept', counts);
+  return counts;
+}
+
+/** Passes one sweep may make over the stale records (each a Query per shard when empty). */
+const MAX_PASSES = 3;
+
+/** One walk over the records past their deadline, skipping those that failed earlier. */
+async function sweepPass(
+  ports: SweepPorts,
+  options: SweepOptions,
+  bucket: TokenBucket,
+  counts: { -readonly [K in keyof SweepReport]: number },
+  failed: Set<string>,
+): Promise<void> {
   const records = ports.store.staleRecords(
     options.withinSeconds ? { withinSeconds: options.withinSeconds } : {},
   );
   await forEachBounded(records, ports.concurrency ?? 20, async (record) => {
+    if (failed.has(record.connectionId)) return;
     counts.checked++;
     try {
       if (!record.expired) {
@@ -76,12 +104,11 @@ export async function sweepConnections(
       counts.removed++;
     } catch (e) {
       counts.errors++;
+      failed.add(record.connectionId);
       ports.log.warn('sweep could not check a connection', {
         connectionId: record.connectionId,
         error: e instanceof Error ? e.message : String(e),
       });
     }
   });
-  if (counts.removed > 0 || counts.errors > 0) ports.log.info('connections swept', counts);
-  return counts;
 }

@@ -1,10 +1,8 @@
 /**
  * Runs `work` on every item with at most `limit` in flight: `limit` workers pull items from
- * the async source a page at a time, so a fan-out holds at most two pages of recipients (the
- * one being worked and the next, read while it is) and pays no per-item bookkeeping (a pool,
- * not a `Promise.race` over the in-flight set). Reading ahead keeps the workers posting
- * through each page read instead of all waiting for it. `work` should not reject; if it does,
- * the first rejection is thrown once all workers stop.
+ * the async source a page at a time, so a fan-out never holds more than a page of recipients
+ * and pays no per-item bookkeeping (a pool, not a `Promise.race` over the in-flight set).
+ * `work` should not reject; if it does, the first rejection is thrown once all workers stop.
  */
 export async function forEachBounded<T>(
   source: AsyncIterable<readonly T[]>,
@@ -16,22 +14,13 @@ export async function forEachBounded<T>(
   let index = 0;
   let exhausted = false;
   let fetching: Promise<void> | undefined;
-  const readAhead = () => {
-    const next = pages.next();
-    // Awaited by fetchPage; until then a failed read must not count as unhandled.
-    next.catch(() => undefined);
-    return next;
-  };
-  let ahead: Promise<IteratorResult<readonly T[]>> | undefined = readAhead();
 
   const fetchPage = async () => {
-    const next = await (ahead ?? pages.next());
-    ahead = undefined;
+    const next = await pages.next();
     if (next.done) exhausted = true;
     else {
       page = next.value;
       index = 0;
-      ahead = readAhead();
     }
   };
 

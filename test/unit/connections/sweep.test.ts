@@ -1,6 +1,7 @@
 import { CONNECTION_TTL_SECONDS, STALE_AFTER_SECONDS } from '../../../src/connections/schema';
 import { sweepConnections } from '../../../src/connections/sweep';
 import { silentLog } from '../../../src/ports/log';
+import type { ConnectionStore, StaleRecord } from '../../../src/connections/store';
 import { dynamoFixture, newConnection, T0 } from './stale-fixture';
 
 const fixture = dynamoFixture();
@@ -109,5 +110,81 @@ describe('sweepConnections', () => {
     expect(warnings).toEqual(['sweep could not check a connection']);
     expect(await store.get('a')).toBeDefined();
     expect(await store.get('b')).toBeUndefined();
+  });
+  it('walks again when a walk missed a stale record, and removes it in the same run', async () => {
+    // Prepare: the first walk's Query misses 'b' (as dynalite can at a page boundary while
+    // the page before it is deleted)
+    const { store, clock } = await fixture.store();
+    await store.add(newConnection('a', 'u'));
+    await store.add(newConnection('b', 'u'));
+    clock.advanceSeconds(STALE_AFTER_SECONDS + 1);
+    let walks = 0;
+    const missing: ConnectionStore = Object.assign(Object.create(store) as ConnectionStore, {
+      staleRecords: (o?: { withinSeconds?: number }) => {
+        const walk = ++walks;
+        const all = store.staleRecords(o);
+        return (async function* () {
+          for await (const page of all) {
+            yield walk === 1 ? page.filter((r: StaleRecord) => r.connectionId !== 'b') : page;
+          }
+        })();
+      },
+    });
+    const api = gateway(new Set(['a', 'b']));
+
+    // Act
+    const report = await sweepConnections({ store: missing, isGone: api.isGone, log: silentLog });
+
+    // Assess: walk 2 found 'b', walk 3 found nothing
+    expect(report).toEqual({ checked: 2, probed: 2, removed: 2, alive: 0, errors: 0 });
+    expect(api.calls).toEqual(['a', 'b']);
+    expect(walks).toBe(3);
+    expect(await store.get('b')).toBeUndefined();
+  });
+
+  it('stops after three walks, however many records keep going stale', async () => {
+    // Prepare: every walk meets one more stale record
+    const { store } = await fixture.store();
+    let walks = 0;
+    const endless: ConnectionStore = Object.assign(Object.create(store) as ConnectionStore, {
+      staleRecords: () => {
+        const id = `late-${++walks}`;
+        return (async function* () {
+          yield [{ connectionId: id, expired: false }];
+        })();
+      },
+      remove: async () => true,
+    });
+    const api = gateway(new Set(['late-1', 'late-2', 'late-3', 'late-4']));
+
+    // Act
+    const report = await sweepConnections({ store: endless, isGone: api.isGone, log: silentLog });
+
+    // Assess
+    expect(walks).toBe(3);
+    expect(report).toMatchObject({ checked: 3, removed: 3 });
+  });
+
+  it('does not check a failed record again in the same run', async () => {
+    // Prepare
+    const { store, clock } = await fixture.store();
+    await store.add(newConnection('a', 'u'));
+    clock.advanceSeconds(STALE_AFTER_SECONDS + 1);
+    const calls: string[] = [];
+
+    // Act
+    const report = await sweepConnections({
+      store,
+      log: silentLog,
+      isGone: async (id) => {
+        calls.push(id);
+        throw new Error('socket hang up');
+      },
+    });
+
+    // Assess: one call; the record stays for the next run
+    expect(calls).toEqual(['a']);
+    expect(report).toEqual({ checked: 1, probed: 1, removed: 0, alive: 0, errors: 1 });
+    expect(await store.get('a')).toBeDefined();
   });
 });

@@ -35,27 +35,21 @@ describe('forEachBounded', () => {
     expect(most).toBe(5);
   });
 
-  it('reads the next page while the current one is worked, never two ahead', async () => {
+  it('holds one page: the next is read only once the last item of this one is taken', async () => {
     // Prepare
     const events: string[] = [];
 
-    // Act: each item takes longer than a page read
-    await forEachBounded(pagesOf(3, 4, events), 2, async (n) => {
+    // Act
+    await forEachBounded(pagesOf(2, 4, events), 2, async (n) => {
       events.push(`work ${n}`);
       await new Promise((r) => setTimeout(r, 10));
     });
 
-    // Assess: page 1 is read before page 0's last item is started, page 2 only after page 1
-    // is taken
-    const at = (e: string) => events.indexOf(e);
-    expect(at('read 1')).toBeLessThan(at('work 3'));
-    expect(at('read 2')).toBeGreaterThan(at('work 0'));
-    expect(at('read 2')).toBeGreaterThan(at('read 1'));
-    expect(at('read 2')).toBeLessThan(at('work 7'));
-    expect(at('read 2')).toBeGreaterThan(at('work 3'));
+    // Assess
+    expect(events.indexOf('read 1')).toBeGreaterThan(events.indexOf('work 3'));
   });
 
-  it('throws a page read failure (read ahead or not) once, with no unhandled rejection', async () => {
+  it('throws a page read failure once, with no unhandled rejection', async () => {
     // Prepare
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -63,7 +57,7 @@ describe('forEachBounded', () => {
     const worked: number[] = [];
 
     try {
-      // Act: page 1 fails while page 0 is still being worked
+      // Act: page 1 fails once page 0 is taken
       const run = forEachBounded(pagesOf(3, 4, [], 1), 2, async (n) => {
         worked.push(n);
         await new Promise((r) => setTimeout(r, 20));

@@ -70,9 +70,21 @@ const memoryOf = (r: Reply): Memory => ({
 
 /** Asks a measured child for its memory once it holds `live` connections. */
 async function measure(server: Child, live: number): Promise<Memory> {
+  return (await measureWithLog(server, live)).memory;
+}
+
+/** {@link measure}, with the runtime's warnings and errors so far (none from bare ws). */
+async function measureWithLog(
+  server: Child,
+  live: number,
+): Promise<{ memory: Memory; logCount: number; log: string[] }> {
   const r = await server.request({ op: 'measure', live }, 'measured', 60_000);
   if (Number(r.live) !== live) throw new Error(`server holds ${String(r.live)}, not ${live}`);
-  return memoryOf(r);
+  return {
+    memory: memoryOf(r),
+    logCount: Number(r.logWarningsAndErrors ?? 0),
+    log: Array.isArray(r.log) ? r.log.map(String) : [],
+  };
 }
 
 /** The measured server (runtime with dynalite out of process, or bare ws) and its helpers. */
@@ -155,6 +167,9 @@ interface Soak {
   readonly afterLifetimes: number;
   readonly seconds: number;
   readonly truncated: boolean;
+  /** The runtime's warnings and errors over the soak: why a lifetime failed. */
+  readonly logCount: number;
+  readonly log: readonly string[];
 }
 
 async function soak(ctx: BenchContext): Promise<Soak> {
@@ -188,7 +203,7 @@ async function soak(ctx: BenchContext): Promise<Soak> {
     const budget = Math.max(0, SOAK_BUDGET_MS - (performance.now() - t0));
     const second =
       rest > 0 ? await run(rest, budget) : { done: 0, failed: 0, firstError: undefined };
-    const end = await measure(server, 0);
+    const { memory: end, logCount, log } = await measureWithLog(server, 0);
     const completed = first.done + second.done;
     const failed = first.failed + second.failed;
     ctx.progress(
@@ -203,6 +218,8 @@ async function soak(ctx: BenchContext): Promise<Soak> {
       afterLifetimes: first.done + first.failed,
       seconds: (performance.now() - t0) / 1000,
       truncated: completed + failed < LIFETIMES,
+      logCount,
+      log,
     };
   } finally {
     await stop();
@@ -297,6 +314,8 @@ async function runMemory(ctx: BenchContext): Promise<SectionResult> {
         goal: soakGoal,
         pass: soakPass,
         verdict: verdict(soakPass),
+        runtimeLogWarningsAndErrors: s.logCount,
+        runtimeLogSample: s.log.slice(0, 5),
         externalGrowthMB: round((s.end.external - s.early.external) / MB, 2),
         rssGrowthMB: round((s.end.rss - s.early.rss) / MB, 2),
       },
@@ -345,6 +364,11 @@ async function runMemory(ctx: BenchContext): Promise<SectionResult> {
       `idle: ${fmt(CONNECTIONS)} connections (BENCH_MEMORY_CONNECTIONS), heapUsed + external after GC; rss per connection: gateway ${fmt(median(gateway.map((g) => g.rssPerConnection)) / KB, 2)} KB, bare ws ${fmt(median(bare.map((b) => b.rssPerConnection)) / KB, 2)} KB`,
       `soak: ${fmt(s.completed)} of ${fmt(LIFETIMES)} lifetimes (BENCH_MEMORY_LIFETIMES) in waves of ${SOAK_WAVE}, ${s.failed} failed, ${fmt(s.seconds, 1)} s${s.truncated ? ` — stopped by the ${SOAK_BUDGET_MS / 1000} s budget` : ''}; heapUsed ${fmt(s.early.heapUsed / MB, 2)} MB after ${fmt(s.afterLifetimes)} → ${fmt(s.end.heapUsed / MB, 2)} MB at the end`,
       ...(s.firstError !== undefined ? [`first soak failure: ${s.firstError}`] : []),
+      ...(s.logCount > 0
+        ? [
+            `runtime warnings/errors in the soak: ${s.logCount}, first: ${s.log.slice(0, 3).join(' | ')}`,
+          ]
+        : []),
     ],
   };
 }

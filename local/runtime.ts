@@ -383,14 +383,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
     };
     const gatewayMode = options.gateway ?? gatewayModeFromEnv('inline');
-    const gateway: WsGateway = keep(
+    const gatewayProcess =
       gatewayMode === 'process'
         ? await startWsGatewayProcess({
             ...gatewayOptions,
             ...(options.onGatewayExit ? { onExit: options.onGatewayExit } : {}),
           })
-        : await startWsGateway(gatewayOptions),
-    );
+        : undefined;
+    const gateway: WsGateway = keep(gatewayProcess ?? (await startWsGateway(gatewayOptions)));
     const management = new ApiGatewayManagementApiClient({
       // Signed with the key pair the gateway's @connections accepts (random per runtime).
       ...localClientConfig(gateway.managementEndpoint, gateway.credentials),
@@ -789,7 +789,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       pusher,
       management,
       gateway,
-      gatewayPid: 'pid' in gateway && typeof gateway.pid === 'number' ? gateway.pid : undefined,
+      gatewayPid: gatewayProcess?.pid,
       tasks,
       sqs,
       queueUrls: sqsEmulator.urls,

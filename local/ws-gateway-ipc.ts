@@ -100,11 +100,6 @@ export class PendingCalls {
     for (const w of this.waiting.values()) w.reject(e);
     this.waiting.clear();
   }
-
-  /** Calls still waiting for their answer. */
-  public get size(): number {
-    return this.waiting.size;
-  }
 }
 
 /** An answer from a settled promise (an error travels as its message, never its stack). */

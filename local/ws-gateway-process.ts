@@ -1,6 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { Log } from '../src/ports/log';
 import { newLocalCredentials } from './clients';
 import type { LocalHandler } from './lambda-types';
 import {
@@ -10,7 +9,6 @@ import {
   type WsRoutes,
 } from './ws-gateway';
 import {
-  type Answer,
   answerOf,
   AUTHORIZER_ROUTE,
   type FromGateway,
@@ -51,6 +49,10 @@ export interface WsGatewayProcess extends WsGateway {
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** An error carrying a system error's code (EADDRINUSE) across the process boundary. */
+const errorWithCode = (message: string, code: string | undefined): NodeJS.ErrnoException =>
+  Object.assign(new Error(message), code ? { code } : {});
+
 /** How the child ended, in words. */
 const exitText = (code: number | null, signal: NodeJS.Signals | null) =>
   signal ? `killed by ${signal}` : `exit code ${String(code)}`;
@@ -66,7 +68,7 @@ const exitText = (code: number | null, signal: NodeJS.Signals | null) =>
 export async function startWsGatewayProcess(
   options: WsGatewayProcessOptions,
 ): Promise<WsGatewayProcess> {
-  const log: Log = options.log;
+  const { log, onExit, closeTimeoutMs, ...gatewayOptions } = options;
   const credentials = options.credentials ?? newLocalCredentials();
   // Read here, so a bad setting fails the runtime's start with its own message.
   const postRateLimit = options.postRateLimit ?? postRateFromEnv();
@@ -108,12 +110,9 @@ export async function startWsGatewayProcess(
     switch (message.op) {
       case 'ready':
         return ready?.(message);
-      case 'failed': {
+      case 'failed':
         // With its code (EADDRINUSE): `npm start` tells a port in use from other failures.
-        const e: NodeJS.ErrnoException = new Error(message.message);
-        if (message.code) e.code = message.code;
-        return refused?.(e);
-      }
+        return refused?.(errorWithCode(message.message, message.code));
       case 'log':
         return log[message.level](message.message, ...message.attributes);
       case 'answer':
@@ -124,7 +123,7 @@ export async function startWsGatewayProcess(
       case 'throttled': {
         const hook = throttle;
         void answerOf(message.id, async () => (hook ? hook(message.connectionId) : false)).then(
-          (a: Answer) => send(a),
+          send,
         );
         return;
       }
@@ -139,7 +138,7 @@ export async function startWsGatewayProcess(
       refused?.(e);
       resolve();
       if (closing) return;
-      if (options.onExit) options.onExit(e);
+      if (onExit) onExit(e);
       else log.error(e.message, { pid });
     });
   });
@@ -151,14 +150,10 @@ export async function startWsGatewayProcess(
   send({
     op: 'start',
     options: {
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
-      ...(options.stage !== undefined ? { stage: options.stage } : {}),
-      ...(options.apiId !== undefined ? { apiId: options.apiId } : {}),
-      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-      ...(options.maxDurationMs !== undefined ? { maxDurationMs: options.maxDurationMs } : {}),
+      ...gatewayOptions,
+      host: gatewayOptions.host ?? '127.0.0.1',
+      port: gatewayOptions.port ?? 0,
       ...(postRateLimit !== undefined ? { postRateLimit } : {}),
-      ...(options.postBurst !== undefined ? { postBurst: options.postBurst } : {}),
       credentials: { ...credentials },
     },
   });
@@ -169,12 +164,10 @@ export async function startWsGatewayProcess(
     closing = true;
     child.kill('SIGKILL');
     await exited;
-    const failure: NodeJS.ErrnoException = new Error(
+    throw errorWithCode(
       `the WebSocket gateway did not start: ${errorText(e)}`,
+      (e as NodeJS.ErrnoException).code,
     );
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) failure.code = code;
-    throw failure;
   }
   ready = undefined;
   refused = undefined;
@@ -209,7 +202,7 @@ export async function startWsGatewayProcess(
     close: async () => {
       if (closing) return exited;
       closing = true;
-      const timeout = setTimeout(() => child.kill('SIGKILL'), options.closeTimeoutMs ?? 10_000);
+      const timeout = setTimeout(() => child.kill('SIGKILL'), closeTimeoutMs ?? 10_000);
       try {
         // The child closes its sockets, waits for the invocations under way (still answered
         // here), answers, and leaves.

@@ -136,11 +136,14 @@ export function managementListener(options: ManagementOptions) {
       // test hook, so a hook's 429 does not spend a token).
       if (!withinQuota()) return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
       const hooked = options.throttled(connectionId);
-      if (hooked === true || (hooked !== false && (await hooked))) {
+      const asked = typeof hooked !== 'boolean';
+      if (asked ? await hooked : hooked) {
         return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
       }
       // An asked hook let time pass: the socket may have closed meanwhile.
-      if (conn.socket.readyState !== WebSocket.OPEN) return fail(res, 410, 'GoneException', '');
+      if (asked && conn.socket.readyState !== WebSocket.OPEN) {
+        return fail(res, 410, 'GoneException', '');
+      }
       // A text frame from the bytes as they came; like API Gateway, answer once it is queued
       // on the socket rather than after the client has read it.
       conn.socket.send(read.body, { binary: false });

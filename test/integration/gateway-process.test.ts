@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { LocalRuntime } from '../../local/runtime';
 import { closePayload, encodeFrame, endpointOf, RawWebSocket } from '../support/raw-socket';
+import { processAlive } from '../support/processes';
 import { startTestRuntime, tokenFor } from '../support/runtime';
 import { eventually, TestClient } from '../support/ws-client';
 
@@ -9,15 +10,6 @@ import { eventually, TestClient } from '../support/ws-client';
  * the same gateway as in-process, its invocations and test hooks over IPC, its failures the
  * runtime's to report.
  */
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const adminCall = async (rt: LocalRuntime, method: string, path: string, body?: unknown) => {
   const token = await tokenFor({ sub: 'ops', roles: ['admin'] });
@@ -61,7 +53,7 @@ describe('the gateway in a process of its own', () => {
   it('runs apart from the runtime', () => {
     expect(rt.gatewayPid).toEqual(expect.any(Number));
     expect(rt.gatewayPid).not.toBe(process.pid);
-    expect(alive(rt.gatewayPid ?? 0)).toBe(true);
+    expect(processAlive(rt.gatewayPid ?? 0)).toBe(true);
   });
 
   it('authorizes the upgrade in the runtime: 401 without a valid token, nothing stored', async () => {
@@ -129,7 +121,7 @@ describe('the gateway in a process of its own', () => {
       await raw.destroy();
       await eventually(async () => (await rt.store.listUser('gp-rude')).length === 0);
       expect(await bystander.request({ action: 'ping' })).toMatchObject({ type: 'pong' });
-      expect(alive(rt.gatewayPid ?? 0)).toBe(true);
+      expect(processAlive(rt.gatewayPid ?? 0)).toBe(true);
     },
   );
 
@@ -207,13 +199,13 @@ describe('the gateway process’s failures', () => {
     // Prepare
     const rt = await startTestRuntime({ gateway: 'process' });
     const pid = rt.gatewayPid ?? 0;
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
 
     // Act
     await rt.stop();
 
     // Assess
-    await eventually(() => !alive(pid));
+    await eventually(() => !processAlive(pid));
   }, 60_000);
 
   it('fails the start with the port’s error when the WebSocket port is taken', async () => {

@@ -1,5 +1,5 @@
 import { freePorts, portFree } from '../support/ports';
-import { killSpawned, spawnTracked, STOP_BOUND_MS } from '../support/processes';
+import { killSpawned, processAlive, spawnTracked, STOP_BOUND_MS } from '../support/processes';
 
 /**
  * `npm start` stopped the way a process manager or a terminal stops it: a signal to the pid npm
@@ -9,21 +9,12 @@ import { killSpawned, spawnTracked, STOP_BOUND_MS } from '../support/processes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe.each(['SIGTERM', 'SIGKILL'] as const)('npm start, its npm process sent %s', (signal) => {
   const leftovers: number[] = [];
   afterEach(async () => {
     // npm's process group (npm, its shell, the runtime), then a runtime that left it.
     await killSpawned();
-    for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of leftovers.splice(0)) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   });
 
   it('stops the runtime and frees its ports', async () => {
@@ -47,12 +38,12 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('npm start, its npm process sent 
     await started.exitWithin();
     // A bound, not a speed: the runtime checks on its parent twice a second, then stops in order.
     const deadline = Date.now() + STOP_BOUND_MS;
-    while (alive(runtimePid) && Date.now() < deadline) await sleep(100);
+    while (processAlive(runtimePid) && Date.now() < deadline) await sleep(100);
 
     // Assess
     expect({
-      alive: alive(runtimePid),
-      out: alive(runtimePid) ? started.output().slice(-3000) : '',
+      alive: processAlive(runtimePid),
+      out: processAlive(runtimePid) ? started.output().slice(-3000) : '',
     }).toEqual({
       alive: false,
       out: '',

@@ -129,6 +129,16 @@ export function spawnLocalMain(env: NodeJS.ProcessEnv): Spawned {
   return spawnTracked(process.execPath, ['--import', 'tsx', 'local/main.ts'], env);
 }
 
+/** Whether a process exists (signal 0 checks without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Sends SIGKILL to a process group; false when it has no member left. */
 function killGroup(pid: number): boolean {
   try {

@@ -1,15 +1,9 @@
-import { silentLog } from '../../../src/ports/log';
-import { frameFactory } from '../../../src/push/frames';
 import type { Pusher } from '../../../src/push/pusher';
-import type { SubmitPorts } from '../../../src/tasks/submit';
 import type { Task } from '../../../src/tasks/task';
 import type { TaskMessage } from '../../../src/tasks/task-queue';
-import { handleWork, type WorkerPorts } from '../../../src/tasks/worker';
-import { ChatNotifier } from '../../../src/wecom/chat-notifier';
-import { MemoryConnectionStore } from '../core/fakes';
-import { MemoryRateLimiter } from '../../support/memory-rate-limiter';
-import { MemoryArtifactStore } from '../../support/memory-stores';
-import { MemoryTaskStore } from '../../support/memory-task-store';
+import { handleWork } from '../../../src/tasks/worker';
+import type { MemoryTaskStore } from '../../support/memory-task-store';
+import { memoryWorkerPorts } from '../../support/worker-ports';
 
 const CHUNKS = 20;
 const CHUNK_BYTES = 1000;
@@ -21,19 +15,8 @@ const CHUNK_BYTES = 1000;
  * read and whether the fetch was aborted.
  */
 function setup(onChunk: (i: number, tasks: MemoryTaskStore) => Promise<void> = async () => {}) {
-  const tasks = new MemoryTaskStore();
-  let now = Date.parse('2030-01-01T00:00:00.000Z');
-  const clock = { now: () => new Date((now += 300)) };
-  const queued: TaskMessage[] = [];
   const pushed: string[] = [];
   const seen = { chunks: 0, aborted: false };
-  const submit: SubmitPorts = {
-    tasks,
-    queue: { enqueue: async (m) => void queued.push(m) },
-    clock,
-    log: silentLog,
-    args: { servers: ['main'], defaultServer: 'main' },
-  };
   const fetchStub = (async (_url: unknown, init?: RequestInit) => {
     init?.signal?.addEventListener('abort', () => (seen.aborted = true));
     let i = 0;
@@ -55,30 +38,7 @@ function setup(onChunk: (i: number, tasks: MemoryTaskStore) => Promise<void> = a
     pushed.push(String((frame as { status?: string }).status));
     return { attempted: 1, delivered: 1, gone: 0, failed: 0, retried: 0 };
   };
-  const ports: WorkerPorts = {
-    tasks,
-    updates: {
-      pusher: { pushTo } as unknown as Pusher,
-      store: new MemoryConnectionStore(),
-      frames: frameFactory(clock),
-    },
-    submit,
-    artifacts: new MemoryArtifactStore(),
-    servers: async () => ({
-      main: {
-        name: 'main',
-        baseUrl: 'http://127.0.0.1:9',
-        path: '/{dsNumber}',
-        timeoutMs: 5000,
-        maxBytes: 1024 * 1024,
-      },
-    }),
-    chat: new ChatNotifier({ fetch: fetchStub, limiter: new MemoryRateLimiter(), log: silentLog }),
-    requeueNotify: async () => undefined,
-    fetch: fetchStub,
-    clock,
-    log: silentLog,
-  };
+  const { tasks, queued, worker: ports } = memoryWorkerPorts({ fetch: fetchStub, pushTo });
   const add = async (): Promise<Task> => {
     const task: Task = {
       taskId: 't_aaaaaaaaaaaaaaaaaaab',

@@ -1,7 +1,4 @@
-import { silentLog } from '../../../src/ports/log';
-import { frameFactory } from '../../../src/push/frames';
-import type { Pusher } from '../../../src/push/pusher';
-import { submitTask, type SubmitPorts } from '../../../src/tasks/submit';
+import { submitTask } from '../../../src/tasks/submit';
 import type { Task } from '../../../src/tasks/task';
 import {
   chainDedupeKey,
@@ -9,13 +6,8 @@ import {
   dedupedTaskId,
   TASK_ID_PATTERN,
 } from '../../../src/tasks/task-id';
-import type { TaskMessage } from '../../../src/tasks/task-queue';
-import { handleWork, type WorkerPorts } from '../../../src/tasks/worker';
-import { ChatNotifier } from '../../../src/wecom/chat-notifier';
-import { MemoryConnectionStore } from '../core/fakes';
-import { MemoryRateLimiter } from '../../support/memory-rate-limiter';
-import { MemoryArtifactStore } from '../../support/memory-stores';
-import { MemoryTaskStore } from '../../support/memory-task-store';
+import { handleWork } from '../../../src/tasks/worker';
+import { memoryWorkerPorts } from '../../support/worker-ports';
 
 /**
  * The id of a chained task, three ways that must agree: `chainedTaskId` (what a socket worker's
@@ -28,51 +20,9 @@ import { MemoryTaskStore } from '../../support/memory-task-store';
 const PARENT = 't_aaaaaaaaaaaaaaaaaaab';
 
 function ports() {
-  const tasks = new MemoryTaskStore();
-  let now = Date.parse('2030-01-01T00:00:00.000Z');
-  const clock = { now: () => new Date((now += 300)) };
-  const queued: TaskMessage[] = [];
-  const submit: SubmitPorts = {
-    tasks,
-    queue: { enqueue: async (m) => void queued.push(m) },
-    clock,
-    log: silentLog,
-    args: { servers: ['main'], defaultServer: 'main' },
-  };
   const fetchStub = (async () =>
     new Response('id,value\n1,2\n', { status: 200 })) as unknown as typeof fetch;
-  const pushTo: Pusher['pushTo'] = async () => ({
-    attempted: 1,
-    delivered: 1,
-    gone: 0,
-    failed: 0,
-    retried: 0,
-  });
-  const worker: WorkerPorts = {
-    tasks,
-    updates: {
-      pusher: { pushTo } as unknown as Pusher,
-      store: new MemoryConnectionStore(),
-      frames: frameFactory(clock),
-    },
-    submit,
-    artifacts: new MemoryArtifactStore(),
-    servers: async () => ({
-      main: {
-        name: 'main',
-        baseUrl: 'http://127.0.0.1:9',
-        path: '/{dsNumber}',
-        timeoutMs: 5000,
-        maxBytes: 1024 * 1024,
-      },
-    }),
-    chat: new ChatNotifier({ fetch: fetchStub, limiter: new MemoryRateLimiter(), log: silentLog }),
-    requeueNotify: async () => undefined,
-    fetch: fetchStub,
-    clock,
-    log: silentLog,
-  };
-  return { tasks, queued, submit, worker };
+  return memoryWorkerPorts({ fetch: fetchStub });
 }
 
 const parentTask: Task = {

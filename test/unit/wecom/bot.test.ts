@@ -388,7 +388,8 @@ describe('bot rendering and delivery', () => {
     expect(long).toMatch(/truncated/);
   });
 
-  it('never calls a response_url on a non-WeCom host (the webhook tells instead)', async () => {
+  /** A bot-aware notifier whose fetch only records the URLs it is called with. */
+  function recordingNotifier(defaultWebhookUrl?: string) {
     const store = new MemoryBotStore();
     const calls: string[] = [];
     const fakeFetch = ((url: string) => {
@@ -400,9 +401,30 @@ describe('bot rendering and delivery', () => {
         fetch: fakeFetch,
         limiter: { tryAcquire: () => Promise.resolve({ ok: true }) },
         log: silentLog,
-        defaultWebhookUrl: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+        ...(defaultWebhookUrl !== undefined ? { defaultWebhookUrl } : {}),
       },
       { store, clock },
+    );
+    return { store, calls, notifier };
+  }
+
+  /** A succeeded logic task the bot's user `u` asked for. */
+  const succeeded = (taskId: string) =>
+    ({
+      taskId,
+      taskType: 'logic',
+      args: {},
+      status: 'succeeded',
+      source: 'wecom',
+      requester: { wecom: { userId: 'u' } },
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+      expiresAt: 0,
+    }) as Task;
+
+  it('never calls a response_url on a non-WeCom host (the webhook tells instead)', async () => {
+    const { store, calls, notifier } = recordingNotifier(
+      'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
     );
     await store.create({
       taskId: 't_evil',
@@ -415,38 +437,14 @@ describe('bot rendering and delivery', () => {
       handedOffAt: NOW.toISOString(),
       expiresAt: 0,
     });
-    const task = {
-      taskId: 't_evil',
-      taskType: 'logic',
-      args: {},
-      status: 'succeeded',
-      source: 'wecom',
-      requester: { wecom: { userId: 'u' } },
-      createdAt: NOW.toISOString(),
-      updatedAt: NOW.toISOString(),
-      expiresAt: 0,
-    } as Task;
-    await notifier.notify(task);
+    await notifier.notify(succeeded('t_evil'));
     expect(calls.some((u) => u.includes('evil.example.com'))).toBe(false);
     expect(calls).toEqual(['https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k']);
     expect((await store.get('t_evil'))?.delivery).toBe('webhook');
   });
 
   it('posts a handed-off result to a WeCom response_url exactly once', async () => {
-    const store = new MemoryBotStore();
-    const calls: string[] = [];
-    const fakeFetch = ((url: string) => {
-      calls.push(String(url));
-      return Promise.resolve(new Response('{"errcode":0}'));
-    }) as unknown as typeof fetch;
-    const notifier = new BotAwareChatNotifier(
-      {
-        fetch: fakeFetch,
-        limiter: { tryAcquire: () => Promise.resolve({ ok: true }) },
-        log: silentLog,
-      },
-      { store, clock },
-    );
+    const { store, calls, notifier } = recordingNotifier();
     const url = 'https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=abc';
     await store.create({
       taskId: 't_ok',
@@ -459,17 +457,7 @@ describe('bot rendering and delivery', () => {
       expiresAt: 0,
     });
     await store.handOff('t_ok', NOW.toISOString());
-    const task = {
-      taskId: 't_ok',
-      taskType: 'logic',
-      args: {},
-      status: 'succeeded',
-      source: 'wecom',
-      requester: { wecom: { userId: 'u' } },
-      createdAt: NOW.toISOString(),
-      updatedAt: NOW.toISOString(),
-      expiresAt: 0,
-    } as Task;
+    const task = succeeded('t_ok');
     await notifier.notify(task);
     await notifier.notify(task);
     expect(calls).toEqual([url]);

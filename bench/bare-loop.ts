@@ -19,6 +19,10 @@ export async function startBareServer(): Promise<{ endpoint: string; server: Ser
       res.end();
     });
   });
+  // Idle keep-alive sockets stay open between rounds: with Node's 5 s default, the server could
+  // close one just as the next round's first post reuses it (ECONNRESET, seen once), and the
+  // baseline's client makes no retries (the engine's settings).
+  server.keepAliveTimeout = 10 * 60_000;
   const port = await listen(server, '127.0.0.1');
   return { endpoint: `http://127.0.0.1:${port}/local`, server };
 }

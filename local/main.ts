@@ -9,6 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { localAuthSecret } from './dev-secret';
 import { startLocalRuntime } from './runtime';
 import { gatewayModeFromEnv } from './ws-gateway-process';
+import { functionModeFromEnv } from './function-environment';
 import { SAMPLE_CREDENTIALS } from './sample-server';
 import { localWecom, localWecomBot } from './wecom-dev';
 
@@ -59,6 +60,8 @@ async function main() {
   const runtime = await startLocalRuntime({
     // The gateway in a process of its own, as API Gateway is a service of its own.
     gateway: gatewayModeFromEnv('process'),
+    // The fan-out's and the sweeper's execution environments too, as Lambda runs each apart.
+    functionEnvironments: functionModeFromEnv('process'),
     onGatewayExit: (e) => gatewayLost.notify?.(e),
     consoleToken: token,
     wsPort: port('TASKWIRE_WS_PORT', 3001),

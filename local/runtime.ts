@@ -74,7 +74,7 @@ import { type Emulator, type QueueUrls, startDynalite, startSqs } from './emulat
 import { type HttpApi, startHttpApi } from './http-api';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalHandler } from './lambda-types';
 import { SAMPLE_CREDENTIALS, startSampleServer } from './sample-server';
-import { startQueuePoller } from './sqs-poller';
+import { type SqsBatchHandler, startQueuePoller } from './sqs-poller';
 import { createLocalTables, LOCAL_TABLES } from './tables';
 import { type ChatPost, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 import { DEV_WECOM, DEV_WECOM_BOT } from './wecom-dev';
@@ -102,6 +102,12 @@ import type { ReapReport } from '../src/tasks/reaper';
 export const FANOUT_QUEUE = 'taskwire-fanout';
 import { startWsGateway, type WsGateway } from './ws-gateway';
 import { type GatewayMode, gatewayModeFromEnv, startWsGatewayProcess } from './ws-gateway-process';
+import {
+  type FunctionEnvironmentMode,
+  type FunctionEnvironmentStart,
+  functionEnvironments,
+  functionModeFromEnv,
+} from './function-environment';
 
 /** Options of {@link startLocalRuntime}; every port defaults to 0 (a free one). */
 export interface LocalRuntimeOptions {
@@ -134,6 +140,14 @@ export interface LocalRuntimeOptions {
    * `npm start` stops with it.
    */
   readonly onGatewayExit?: (error: Error) => void;
+  /**
+   * Where the execution environments of the push-heavy functions, the fan-out and the
+   * connection sweeper, run (default env `TASKWIRE_FUNCTION_ENVIRONMENTS`, else `inline`):
+   * `process` gives each one a process of its own, as Lambda gives each its own CPU (`npm start`
+   * and the bench); `inline` runs them in this process (quicker to start, and a test clock
+   * reaches them: the tests).
+   */
+  readonly functionEnvironments?: FunctionEnvironmentMode;
   /** Posts in flight per push (default 50, as in the cloud). */
   readonly pushConcurrency?: number;
   /**
@@ -240,6 +254,11 @@ export interface LocalRuntime {
   readonly gateway: WsGateway;
   /** The gateway process's id when the gateway runs in a process of its own. */
   readonly gatewayPid: number | undefined;
+  /**
+   * The process ids of the fan-out's and the sweeper's execution environments running now
+   * (none when they run inline, or before a first invocation started one).
+   */
+  functionPids(): { fanout: number[]; connectionSweeper: number[] };
   readonly tasks: DynamoTaskStore;
   readonly sqs: SQSClient;
   /** Queue name → URL (`taskwire-<type>` and `taskwire-<type>-dlq`). */
@@ -383,6 +402,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.postRateLimit !== undefined ? { postRateLimit: options.postRateLimit } : {}),
     };
     const gatewayMode = options.gateway ?? gatewayModeFromEnv('inline');
+    const functionMode = options.functionEnvironments ?? functionModeFromEnv('inline');
+    if (functionMode === 'process' && options.clock) {
+      // Another process cannot read this one's clock.
+      throw new Error('functionEnvironments "process" runs on the system clock: give no clock');
+    }
     const gatewayProcess =
       gatewayMode === 'process'
         ? await startWsGatewayProcess({
@@ -678,24 +702,79 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     http.setFallback(handlers.httpApi);
 
     const arn = (name: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+    const fanoutSpec = FUNCTIONS.fanout;
+    // Each execution environment of the fan-out and the sweeper in a process of its own
+    // (npm start, the bench), built from the same composition, or in this one (the tests:
+    // quicker to start, and they may set the clock).
+    const environmentOf = (fn: FunctionEnvironmentStart['function']) =>
+      keep(
+        functionEnvironments({
+          settings: {
+            function: fn,
+            dynamoEndpoint: dynamo.endpoint,
+            sqsEndpoint: sqsEmulator.endpoint,
+            fanoutQueueUrl: sqsEmulator.urls[FANOUT_QUEUE] ?? '',
+            managementEndpoint: gateway.managementEndpoint,
+            credentials: gateway.credentials,
+            ...(options.pushConcurrency !== undefined
+              ? { pushConcurrency: options.pushConcurrency }
+              : {}),
+            ...(options.inlineFanoutLimit !== undefined
+              ? { inlineLimit: options.inlineFanoutLimit }
+              : {}),
+            ...(streams ? { history } : {}),
+            artifacts: {
+              root: artifactsRoot,
+              baseUrl: http.url,
+              secret: linkSecret.toString('base64'),
+            },
+          },
+          log,
+          timeoutMs: FUNCTIONS[fn.name].timeoutSeconds * 1000,
+        }),
+      );
+    const environments =
+      functionMode === 'process'
+        ? {
+            fanout: environmentOf({ name: 'fanout' }),
+            sweeper: environmentOf({
+              name: 'connectionSweeper',
+              ...(options.sweepChecksPerSecond !== undefined
+                ? { checksPerSecond: options.sweepChecksPerSecond }
+                : {}),
+            }),
+          }
+        : undefined;
+    /** A sweep of the stale records, or of every record (`full`), where the sweeper runs. */
+    const sweep = async (full: boolean): Promise<SweepReport> => {
+      if (environments) return (await environments.sweeper.invoke({ full })) as SweepReport;
+      return full ? fullSweeper() : sweeper(undefined, timed('connectionSweeper'));
+    };
     const fanoutPoller = startQueuePoller({
       sqs,
       queueUrl: sqsEmulator.urls[FANOUT_QUEUE] ?? '',
       queueArn: arn(FANOUT_QUEUE),
       // One handler per execution environment, each running one batch at a time, as in Lambda.
-      createHandler: () => {
-        const fanoutHandler = createFanoutHandler({
-          fanout: fanoutPorts,
-          idempotencyStore: newIdempotencyStore(),
-        });
-        return (event) => fanoutHandler(event, localLambdaContext('fanout', 60));
-      },
+      // An environment's answer is read as Lambda reads it (outcomeOf), whatever came over IPC.
+      createHandler:
+        (environments?.fanout.createHandler as (() => SqsBatchHandler) | undefined) ??
+        (() => {
+          const fanoutHandler = createFanoutHandler({
+            fanout: fanoutPorts,
+            idempotencyStore: newIdempotencyStore(),
+          });
+          return (event) =>
+            fanoutHandler(
+              event,
+              localLambdaContext('fanout', fanoutSpec.timeoutSeconds, fanoutSpec.memoryMb),
+            );
+        }),
       log,
       // Short polls: a due scheduled message must not wait out a long poll.
       waitTimeSeconds: options.pollWaitSeconds ?? 0,
       // As the stack's event source mapping: records per batch and batches at once.
-      batchSize: FUNCTIONS.fanout.batchSize ?? 10,
-      maxConcurrentBatches: FUNCTIONS.fanout.maxConcurrency ?? 2,
+      batchSize: fanoutSpec.batchSize ?? 10,
+      maxConcurrentBatches: fanoutSpec.maxConcurrency ?? 2,
     });
     keep({ close: () => fanoutPoller.stop() });
     // The fan-out queue lives in memory: what a previous run had handed on is queued again first.
@@ -712,13 +791,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       every(options.scheduleSweepMs ?? 200, () => scheduler(undefined, timed('scheduler')), log),
     );
     if ((options.connectionSweepMs ?? 60_000) > 0) {
-      keep(
-        every(
-          options.connectionSweepMs ?? 60_000,
-          () => sweeper(undefined, timed('connectionSweeper')),
-          log,
-        ),
-      );
+      keep(every(options.connectionSweepMs ?? 60_000, () => sweep(false), log));
     }
 
     if (options.workers ?? true) {
@@ -790,6 +863,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       management,
       gateway,
       gatewayPid: gatewayProcess?.pid,
+      functionPids: () => ({
+        fanout: environments?.fanout.pids() ?? [],
+        connectionSweeper: environments?.sweeper.pids() ?? [],
+      }),
       tasks,
       sqs,
       queueUrls: sqsEmulator.urls,
@@ -804,7 +881,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       messages,
       history: streams ? history : undefined,
       lifetime,
-      sweepConnections: (o) => (o?.staleOnly ? sweeper() : fullSweeper()),
+      sweepConnections: (o) => sweep(o?.staleOnly !== true),
       reapTasks: () => taskReaper(),
       artifactsRoot,
       placement,

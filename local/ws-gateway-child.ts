@@ -1,14 +1,8 @@
 import type { Log } from '../src/ports/log';
 import type { LocalHandler } from './lambda-types';
 import { startWsGateway, type WsGateway } from './ws-gateway';
-import {
-  answerOf,
-  AUTHORIZER_ROUTE,
-  type FromGateway,
-  hasOp,
-  PendingCalls,
-  type ToGateway,
-} from './ws-gateway-ipc';
+import { answerOf, forwardingLog, hasOp, PendingCalls, sendToParent } from './ipc';
+import { AUTHORIZER_ROUTE, type FromGateway, type ToGateway } from './ws-gateway-ipc';
 
 /**
  * The local WebSocket gateway as a process of its own (forked by local/ws-gateway-process.ts):
@@ -18,24 +12,12 @@ import {
  * the gateway's own logs go to the runtime's log. The process ends with the runtime's channel.
  */
 
-const send = (message: FromGateway): void => {
-  // The runtime went away while this was on its way: the 'disconnect' handler ends the process.
-  if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
-};
+// The runtime went away while a message was on its way: the 'disconnect' handler ends the process.
+const send = (message: FromGateway): void => sendToParent(message);
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-const forward =
-  (level: 'debug' | 'info' | 'warn' | 'error') =>
-  (message: string, ...attributes: Record<string, unknown>[]) =>
-    send({ op: 'log', level, message, attributes });
-
-const log: Log = {
-  debug: forward('debug'),
-  info: forward('info'),
-  warn: forward('warn'),
-  error: forward('error'),
-};
+const log: Log = forwardingLog(send);
 
 /** Invocations and throttle questions waiting for the runtime's answer (one id counter). */
 const calls = new PendingCalls();
@@ -83,6 +65,7 @@ async function onMessage(m: ToGateway): Promise<void> {
       const answer = await answerOf(m.id, async () => {
         if (!gw) throw new Error('the gateway has not started');
         if (m.method === 'connectionIds') return gw.connectionIds();
+        if (m.method === 'quotaRefusals') return gw.quotaRefusals();
         if (m.method === 'drop') return gw.dropWithoutDisconnect(m.connectionId);
         await gw.close();
         return undefined;

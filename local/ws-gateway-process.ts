@@ -10,26 +10,27 @@ import {
 } from './ws-gateway';
 import {
   answerOf,
+  exitText,
+  hasOp,
+  PendingCalls,
+  type PlacementMode,
+  placementFromEnv,
+} from './ipc';
+import {
   AUTHORIZER_ROUTE,
   type FromGateway,
   type GatewayCall,
-  hasOp,
-  PendingCalls,
   type ToGateway,
 } from './ws-gateway-ipc';
 
 /** Where the local WebSocket gateway runs: in the runtime's process, or in one of its own. */
-export type GatewayMode = 'inline' | 'process';
+export type GatewayMode = PlacementMode;
 
 /** `TASKWIRE_WS_GATEWAY`: `inline` or `process`, else the fallback when unset. */
-export function gatewayModeFromEnv(
+export const gatewayModeFromEnv = (
   fallback: GatewayMode,
   raw = process.env.TASKWIRE_WS_GATEWAY,
-): GatewayMode {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (raw === 'inline' || raw === 'process') return raw;
-  throw new Error(`TASKWIRE_WS_GATEWAY must be "inline" or "process", not "${raw}"`);
-}
+): GatewayMode => placementFromEnv('TASKWIRE_WS_GATEWAY', fallback, raw);
 
 /** Options of {@link startWsGatewayProcess}. */
 export interface WsGatewayProcessOptions extends WsGatewayOptions {
@@ -52,10 +53,6 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** An error carrying a system error's code (EADDRINUSE) across the process boundary. */
 const errorWithCode = (message: string, code: string | undefined): NodeJS.ErrnoException =>
   Object.assign(new Error(message), code ? { code } : {});
-
-/** How the child ended, in words. */
-const exitText = (code: number | null, signal: NodeJS.Signals | null) =>
-  signal ? `killed by ${signal}` : `exit code ${String(code)}`;
 
 /**
  * Starts the local WebSocket gateway (local/ws-gateway.ts) in a child process of its own
@@ -195,6 +192,7 @@ export async function startWsGatewayProcess(
     dropWithoutDisconnect: async (connectionId) => {
       await call({ method: 'drop', connectionId });
     },
+    quotaRefusals: async () => Number(await call({ method: 'quotaRefusals' })),
     setThrottle: (t) => {
       throttle = t;
       send({ op: 'throttle', on: t !== undefined });

@@ -100,6 +100,11 @@ export interface WsGateway {
    * returns true, as API Gateway does past its rate limits (tests of the retry path).
    */
   setThrottle(throttle: ((connectionId: string) => boolean | Promise<boolean>) | undefined): void;
+  /**
+   * POSTs the quota (`postRateLimit`) has answered 429 so far, whoever sent them: the bench's
+   * count when the fan-out's environments run in processes of their own.
+   */
+  quotaRefusals(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -187,6 +192,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
   let throttle: ((connectionId: string) => boolean | Promise<boolean>) | undefined;
   let domainName = host;
   let closing = false;
+  let quotaRefusals = 0;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GATEWAY_LIMITS.maxMessageBytes });
   const server: Server = createServer(
@@ -197,6 +203,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
       log,
       connection: (id) => live.get(id),
       throttled: (id) => throttle?.(id) ?? false,
+      onQuotaRefused: () => void quotaRefusals++,
       ...postQuota(options),
     }),
   );
@@ -437,6 +444,7 @@ export async function startWsGateway(options: WsGatewayOptions): Promise<WsGatew
     setThrottle: (t) => {
       throttle = t;
     },
+    quotaRefusals: () => Promise.resolve(quotaRefusals),
     dropWithoutDisconnect: async (connectionId) => {
       const conn = live.get(connectionId);
       if (!conn) return;

@@ -31,6 +31,8 @@ export interface ManagementOptions {
   readonly postRateLimit?: number;
   /** Posts the quota lets through at once after a quiet spell (default a tenth of a second's). */
   readonly postBurst?: number;
+  /** Called for each POST the quota answers 429 (the gateway counts them). */
+  readonly onQuotaRefused?: () => void;
   /** Monotonic milliseconds (injected for tests). */
   readonly now?: () => number;
 }
@@ -134,7 +136,10 @@ export function managementListener(options: ManagementOptions) {
       }
       // The quota is spent by every POST it meters, as the account's is (checked before the
       // test hook, so a hook's 429 does not spend a token).
-      if (!withinQuota()) return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
+      if (!withinQuota()) {
+        options.onQuotaRefused?.();
+        return fail(res, 429, 'LimitExceededException', 'Rate exceeded');
+      }
       const hooked = options.throttled(connectionId);
       const asked = typeof hooked !== 'boolean';
       if (asked ? await hooked : hooked) {

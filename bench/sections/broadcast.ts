@@ -16,6 +16,7 @@ import {
   mapLimit,
   median,
   nowMs,
+  pause,
   round,
   type Section,
   type SectionResult,
@@ -47,8 +48,14 @@ const OPEN_PARALLEL = 150;
 const USERS = 50;
 /** Posts in flight: the pusher's default and the baseline loop's. */
 const CONCURRENCY = 50;
-const WARMUP_ROUNDS = 1;
+/**
+ * Warm-up: rounds until each side has made this many deliveries (at least one round), so the
+ * JIT has compiled both paths before a measured round; a 1,000 round lasts well under a second,
+ * and one was seen to leave both sides still getting faster round by round.
+ */
+const WARMUP_DELIVERIES = 5000;
 const ROUNDS = 3;
+const warmupRounds = (n: number): number => Math.max(1, Math.ceil(WARMUP_DELIVERIES / n));
 /** Goals on the median ratio: inline, and through the fan-out queue. */
 const GOAL_RATIO = { inline: 0.9, queued: 0.85 } as const;
 /** How long clients get to see a broadcast after the request went out. */
@@ -233,7 +240,9 @@ interface SizeResult {
   readonly pairedRatio: number;
   readonly responseMs: number;
   readonly rounds: readonly { broadcast: BroadcastRound; baselinePerSecond: number }[];
+  /** The first warm-up round (its path and frame size are the size's). */
   readonly warmup: { broadcast: BroadcastRound; baselinePerSecond: number };
+  readonly warmups: readonly { broadcast: BroadcastRound; baselinePerSecond: number }[];
 }
 
 async function broadcastOnce(
@@ -312,24 +321,26 @@ async function measureSize(
   const bytes = Buffer.byteLength(JSON.stringify(messageFrame({ kind: 'all' }, randomUUID())));
   const baseline = () => bare.run(n, bytes, CONCURRENCY);
 
-  // Interleaved: each round runs both, the order alternating, a full GC before each step.
+  // Interleaved: each round runs both, the order alternating, a pause (no forced GC: see pause)
+  // before each step.
   const all: { broadcast: BroadcastRound; baselinePerSecond: number }[] = [];
-  for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+  const warmups = warmupRounds(n);
+  for (let r = 0; r < warmups + ROUNDS; r++) {
     let b: BroadcastRound | undefined;
     let basePerSecond = 0;
     for (const step of r % 2 === 0 ? ['broadcast', 'baseline'] : ['baseline', 'broadcast']) {
-      await settle();
+      await pause();
       if (step === 'broadcast') b = await broadcastOnce(rt, adminToken, clients);
       else basePerSecond = await baseline();
     }
     if (!b) throw new Error('unreachable');
-    const warm = r < WARMUP_ROUNDS;
+    const warm = r < warmups;
     ctx.progress(
-      `${fmt(n)} ${warm ? 'warm-up' : `round ${r - WARMUP_ROUNDS + 1}/${ROUNDS}`}: broadcast (${b.path}) ${fmt(b.ms)} ms = ${fmt((n / b.ms) * 1000)}/s (HTTP ${b.status} after ${fmt(b.responseMs)} ms), baseline ${fmt(basePerSecond)}/s`,
+      `${fmt(n)} ${warm ? 'warm-up' : `round ${r - warmups + 1}/${ROUNDS}`}: broadcast (${b.path}) ${fmt(b.ms)} ms = ${fmt((n / b.ms) * 1000)}/s (HTTP ${b.status} after ${fmt(b.responseMs)} ms), baseline ${fmt(basePerSecond)}/s`,
     );
     all.push({ broadcast: b, baselinePerSecond: basePerSecond });
   }
-  const rounds = all.slice(WARMUP_ROUNDS);
+  const rounds = all.slice(warmups);
   const warmup = all[0];
   if (!warmup) throw new Error('no rounds');
   const perSecond = (b: BroadcastRound) => (n / b.ms) * 1000;
@@ -348,6 +359,7 @@ async function measureSize(
     responseMs: median(rounds.map((r) => r.broadcast.responseMs)),
     rounds,
     warmup,
+    warmups: all.slice(0, warmups),
   };
 }
 
@@ -543,6 +555,8 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
       dynamoEndpoint: dynamo.endpoint,
       // The gateway in a process of its own, as npm start runs it (API Gateway is a service).
       gateway: 'process',
+      // Each fan-out execution environment in a process of its own, as Lambda runs them.
+      functionEnvironments: 'process',
       log,
       workers: false,
       connectionSweepMs: 0,
@@ -591,7 +605,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
     const baselineBytes = Buffer.byteLength(
       JSON.stringify(messageFrame({ kind: 'all' }, randomUUID())),
     );
-    const everyRound = sizes.flatMap((s) => [s.warmup, ...s.rounds]);
+    const everyRound = sizes.flatMap((s) => [...s.warmups, ...s.rounds]);
     const exactlyOnce = everyRound.every(
       (r) => r.broadcast.missing === 0 && r.broadcast.duplicated === 0,
     );
@@ -624,7 +638,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
       ),
       medianResponseMs: round(s.responseMs, 1),
       medianBroadcastMs: round(median(s.rounds.map((r) => r.broadcast.ms)), 1),
-      warmup: roundJson(s.warmup, s.n),
+      warmups: s.warmups.map((w) => roundJson(w, s.n)),
       perRound: s.rounds.map((r) => roundJson(r, s.n)),
     });
 
@@ -639,7 +653,8 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
         connectSeconds: connectSeconds.map((s) => round(s, 2)),
         frameBytes,
         baselinePayloadBytes: baselineBytes,
-        warmupRounds: WARMUP_ROUNDS,
+        warmupDeliveries: WARMUP_DELIVERIES,
+        warmupRounds: Object.fromEntries(SIZES.map((n) => [n, warmupRounds(n)])),
         rounds: ROUNDS,
         ...Object.fromEntries(sizes.map((s) => [`broadcast${s.n}`, sizeJson(s)])),
         everyClientExactlyOnce: exactlyOnce,
@@ -669,7 +684,7 @@ async function runBroadcast(ctx: BenchContext): Promise<SectionResult> {
         logWarningsAndErrorsTotal: log.count,
         logSample: log.entries,
         method:
-          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (dynalite in a process of its own, bench/children/dynalite.ts; the WebSocket gateway in a process of its own, local/ws-gateway-child.ts, as npm start runs it; default inline limit 2000, fan-out poller on, task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, GC before each step; 1 warm-up + 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
+          'broadcast: POST /broadcast {data} with an admin token over HTTP to the local runtime (dynalite in a process of its own, bench/children/dynalite.ts; the WebSocket gateway in a process of its own, local/ws-gateway-child.ts, as npm start runs it; default inline limit 2000, fan-out poller on with each of its 2 execution environments in a process of its own, local/fanout-environment-child.ts, as npm start runs them; task workers off), timed from the request until the last of N ws clients (in a child process of their own, bench/children/ws-clients.ts, reporting over IPC) has its first copy; then the 200 body or GET /deliveries/{id} checked (delivered N, gone 0, failed 0), and after 200 ms every client checked for exactly one copy. baseline: a bare loop of the same ApiGatewayManagementApiClient (keep-alive agent, maxSockets 256) posting data of the same size to N ids against a 200-only http server at concurrency 50, both in a child process of their own (bench/children/bare-loop.ts). Broadcast and baseline alternate order each round, a 50 ms pause before each step (no forced GC: the baseline process has none, and a forced GC was measured to slow the next inline broadcast of the runtime by about 40 %); warm-up rounds until each side made 5,000 deliveries (5 at 1,000, 1 at 5,000 and 10,000), then 3 rounds per size; min/median/max, goals on median(broadcast)/median(baseline). reads: a fresh runtime with 10,000 records put via store.add (every 5th registered with a clientType, every 10th in a group) plus 12 live sockets; store.reads reset, then pusher.push(audience).',
       },
       goal: `broadcast ≥ ${GOAL_RATIO.inline} × bare-loop deliveries/s inline (1,000) and ≥ ${GOAL_RATIO.queued} × through the queue (5,000 and 10,000), every client exactly once; user/group/clientType push reads K items`,
       pass,

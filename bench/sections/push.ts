@@ -16,7 +16,7 @@ import {
   median,
   pages,
   round,
-  settle,
+  pause,
   type Section,
   type SectionResult,
   timed,
@@ -138,15 +138,15 @@ async function runPush(ctx: BenchContext): Promise<SectionResult> {
     };
 
     // Interleaved: every round runs all three, in an order that rotates, so drift and machine
-    // noise land on each alike; before each step a full GC, so no step pays for the garbage of
-    // the one before. Warm-up rounds are measured but not counted.
+    // noise land on each alike; before each step a pause (no forced GC: the baseline's process
+    // has none, see pause). Warm-up rounds are measured but not counted.
     const rounds: Round[] = [];
     for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
       const steps: (keyof Round)[] = ['baseline', 'pusher', 'pusherToBare'];
       const order = [...steps.slice(r % 3), ...steps.slice(0, r % 3)];
       const result: Record<keyof Round, number> = { baseline: 0, pusher: 0, pusherToBare: 0 };
       for (const step of order) {
-        await settle();
+        await pause();
         if (step === 'baseline') result.baseline = await measureBaseline();
         else if (step === 'pusher') result.pusher = await measurePusher(r);
         else result.pusherToBare = await measurePusherToBare();

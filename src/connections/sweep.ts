@@ -61,9 +61,8 @@ export async function sweepConnections(
   const counts = { checked: 0, probed: 0, removed: 0, alive: 0, errors: 0 };
   // A record that failed its check this run stays stale; later passes leave it to the next run.
   const failed = new Set<string>();
-  // Another pass while the last one found anything: a Query page read while the sweep deletes
-  // the page before it may miss a record at the boundary (dynalite was seen to, with many records
-  // sharing one deadline second), and records that went stale during a long pass are due too.
+  // Another pass while the last one found anything: records that went stale during a long pass
+  // are due too.
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const before = counts.checked;
     await sweepPass(ports, options, bucket, counts, failed);

@@ -17,7 +17,7 @@ import {
   rawExchange,
   upgradeRequest,
 } from '../support/raw-socket';
-import { startTestRuntime, tokenFor } from '../support/runtime';
+import { errorRecordingLog, startTestRuntime, tokenFor } from '../support/runtime';
 import { sign } from '../support/sigv4';
 import { eventually, TestClient } from '../support/ws-client';
 
@@ -50,12 +50,7 @@ let watcher: TestClient;
 let target: ChaosTarget;
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 const errors: string[] = [];
-const recordingLog: Log = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message, ...attributes) => errors.push(`${message} ${JSON.stringify(attributes)}`),
-};
+const recordingLog: Log = errorRecordingLog(errors);
 
 /**
  * Runs cases `from`..`to` at a bounded concurrency; a thrown case is a problem too. Throws when

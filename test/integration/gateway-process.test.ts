@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { LocalRuntime } from '../../local/runtime';
 import { closePayload, encodeFrame, endpointOf, RawWebSocket } from '../support/raw-socket';
 import { processAlive } from '../support/processes';
-import { startTestRuntime, tokenFor } from '../support/runtime';
+import { errorRecordingLog, startTestRuntime, tokenFor } from '../support/runtime';
 import { eventually, TestClient } from '../support/ws-client';
 
 /**
@@ -35,12 +35,7 @@ describe('the gateway in a process of its own', () => {
     rt = await startTestRuntime({
       gateway: 'process',
       inlineFanoutLimit: 5,
-      log: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: () => undefined,
-        error: (message, ...attributes) => errors.push(`${message} ${JSON.stringify(attributes)}`),
-      },
+      log: errorRecordingLog(errors),
     });
   }, 60_000);
   afterEach(async () => {

@@ -1,4 +1,5 @@
 import { signToken, type TokenRequest } from '../../src/auth/token';
+import type { Log } from '../../src/ports/log';
 import {
   type LocalRuntime,
   startLocalRuntime,
@@ -17,3 +18,11 @@ export function startTestRuntime(
 
 /** A token signed with the test secret. */
 export const tokenFor = (request: TokenRequest, now?: Date) => signToken(request, TEST_SECRET, now);
+
+/** A log that keeps only its error lines, each with its attributes, in `errors`. */
+export const errorRecordingLog = (errors: string[]): Log => ({
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message, ...attributes) => errors.push(`${message} ${JSON.stringify(attributes)}`),
+});

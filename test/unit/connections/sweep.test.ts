@@ -112,8 +112,7 @@ describe('sweepConnections', () => {
     expect(await store.get('b')).toBeUndefined();
   });
   it('walks again when a walk missed a stale record, and removes it in the same run', async () => {
-    // Prepare: the first walk's Query misses 'b' (as dynalite can at a page boundary while
-    // the page before it is deleted)
+    // Prepare: the first walk's Query misses 'b' (as when it goes stale during the walk)
     const { store, clock } = await fixture.store();
     await store.add(newConnection('a', 'u'));
     await store.add(newConnection('b', 'u'));
